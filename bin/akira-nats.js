@@ -5,7 +5,12 @@ const path = require("node:path");
 const root = path.join(__dirname, "..");
 const result = spawnSync(
   process.execPath,
-  ["--import", require.resolve("tsx", { paths: [root] }), path.join(root, "scripts", "akira-nats.ts"), ...process.argv.slice(2)],
+  [
+    "--import",
+    require.resolve("tsx", { paths: [root] }),
+    path.join(root, "scripts", "akira-nats.ts"),
+    ...process.argv.slice(2),
+  ],
   { stdio: "inherit" },
 );
 process.exit(result.status ?? 1);

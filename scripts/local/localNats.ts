@@ -1,0 +1,304 @@
+/**
+ * Local nats-server processes standing in for the pilot host and the GA VMs. Used by
+ * `akira-nats rehearse` and by every integration test, so both exercise the very configs that
+ * Pulumi writes to the hosts (rendered by components/natsConf.ts).
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import {
+  CLIENT_PORT,
+  CLIENT_USER,
+  CLUSTER_PORT,
+  type HostPort,
+  MONITOR_PORT,
+  renderNatsConf,
+  renderNatsSecrets,
+  SECRETS_FILE,
+  SYSTEM_USER,
+} from "../../components/natsConf";
+
+export interface LocalSecrets {
+  readonly clientPassword: string;
+  readonly systemPassword: string;
+  readonly clusterPassword: string;
+}
+
+export interface LocalNodeSpec {
+  readonly name: string;
+  readonly host: string;
+  readonly clientPort: number;
+  readonly monitorPort: number;
+  /** Present for cluster nodes. */
+  readonly clusterPort?: number;
+}
+
+/** The nats-server binary: `$NATS_SERVER_BIN`, else `nats-server` on the PATH. */
+export function natsServerBin(): string {
+  return process.env.NATS_SERVER_BIN ?? "nats-server";
+}
+
+/** Fails with the install command when nats-server is missing. */
+export function assertNatsServerInstalled(): string {
+  const bin = natsServerBin();
+  const r = spawnSync(bin, ["--version"], { encoding: "utf8" });
+  if (r.error !== undefined || r.status !== 0) {
+    throw new Error(
+      `nats-server not found (tried "${bin}"): install it with \`sudo apt-get install -y nats-server\` or set NATS_SERVER_BIN to its path`,
+    );
+  }
+  return r.stdout.trim();
+}
+
+/** A free TCP port on `host`, as the kernel hands it out. */
+export async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  server.listen(0, host);
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  await once(server, "close");
+  if (address === null || typeof address === "string") throw new Error(`no port on ${host}`);
+  return address.port;
+}
+
+export class LocalNatsNode {
+  private proc: ChildProcess | undefined;
+  private exited: Promise<number | null> | undefined;
+
+  constructor(
+    readonly spec: LocalNodeSpec,
+    /** Directory holding nats-server.conf, secrets.conf, the log and the JetStream store. */
+    readonly dir: string,
+  ) {}
+
+  get confPath(): string {
+    return join(this.dir, "nats-server.conf");
+  }
+  get logPath(): string {
+    return join(this.dir, "nats-server.log");
+  }
+  get storeDir(): string {
+    return join(this.dir, "jetstream");
+  }
+  /** Client URL without credentials. */
+  get url(): string {
+    return `nats://${this.spec.host}:${this.spec.clientPort}`;
+  }
+  get monitorUrl(): string {
+    return `http://${this.spec.host}:${this.spec.monitorPort}`;
+  }
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+  get running(): boolean {
+    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** Writes the rendered configuration pair into {@link dir}. */
+  writeConfig(conf: string, secrets: string): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(this.confPath, conf);
+    writeFileSync(join(this.dir, SECRETS_FILE), secrets, { mode: 0o600 });
+  }
+
+  /** Starts nats-server and resolves once its monitoring endpoint answers. */
+  async start(timeoutMs = 15_000): Promise<void> {
+    if (this.running) return;
+    const log = openSync(this.logPath, "a");
+    const proc = spawn(natsServerBin(), ["-c", this.confPath], { stdio: ["ignore", log, log] });
+    this.proc = proc;
+    this.exited = new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
+    await this.waitFor("/healthz?js-enabled-only=true", timeoutMs);
+  }
+
+  /** Resolves when the full `/healthz` is ok: JetStream current, this server's streams caught up. */
+  async waitHealthy(timeoutMs = 30_000): Promise<void> {
+    await this.waitFor("/healthz", timeoutMs);
+  }
+
+  /** SIGTERM (or `signal`) and wait for the exit. Idempotent. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    if (!this.running || this.proc === undefined) return;
+    this.proc.kill(signal);
+    await this.exited;
+  }
+
+  /** An unplanned failure: SIGKILL, no goodbye to the cluster. */
+  async kill(): Promise<void> {
+    await this.stop("SIGKILL");
+  }
+
+  /** Lame-duck mode (`nats-server --signal ldm=<pid>`): clients are moved off, then it exits. */
+  lameDuck(): void {
+    if (this.pid === undefined) throw new Error(`${this.spec.name} is not running`);
+    spawnSync(natsServerBin(), ["--signal", `ldm=${this.pid}`]);
+  }
+
+  /** Resolves when the process has exited (after a lame-duck, say). */
+  async waitExit(): Promise<void> {
+    if (this.running) await this.exited;
+  }
+
+  logTail(lines = 20): string {
+    try {
+      return readFileSync(this.logPath, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    } catch {
+      return "(no log)";
+    }
+  }
+
+  private async waitFor(path: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = "no answer";
+    while (Date.now() < deadline) {
+      if (this.proc !== undefined && !this.running) {
+        throw new Error(
+          `nats-server ${this.spec.name} exited with ${this.proc.exitCode ?? this.proc.signalCode}:\n${this.logTail()}`,
+        );
+      }
+      try {
+        const res = await fetch(`${this.monitorUrl}${path}`, { signal: AbortSignal.timeout(1000) });
+        if (res.ok) return;
+        last = await res.text();
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`nats-server ${this.spec.name}: ${path} not ok after ${timeoutMs} ms (${last})`);
+  }
+}
+
+export interface LocalDeployment {
+  readonly nodes: readonly LocalNatsNode[];
+  readonly secrets: LocalSecrets;
+  /** Comma-separated client URLs without credentials, as applications get them. */
+  readonly servers: string;
+  readonly user: string;
+  readonly systemUser: string;
+  /** Starts every node (in parallel: a cluster needs its peers to elect a meta leader). */
+  start(): Promise<void>;
+  waitHealthy(timeoutMs?: number): Promise<void>;
+  /** Stops every node that is still running. */
+  stop(): Promise<void>;
+}
+
+export interface LocalClusterOptions {
+  /** Parent directory; each node gets `<dir>/<name>`. */
+  readonly dir: string;
+  readonly clusterName?: string;
+  /** One loopback address per node. Default 127.0.0.2–127.0.0.4, as the VMs' three. */
+  readonly hosts?: readonly string[];
+  /** `vm`: 4222/6222/8222 on every address, exactly as the VMs. `random` (default): free ports. */
+  readonly ports?: "vm" | "random";
+  readonly secrets: LocalSecrets;
+  /** Node names. Default `nats-1` … `nats-N`. */
+  readonly names?: readonly string[];
+  readonly maxFileStoreBytes?: number;
+}
+
+async function nodePorts(host: string, mode: "vm" | "random", clustered: boolean) {
+  if (mode === "vm") return { clientPort: CLIENT_PORT, monitorPort: MONITOR_PORT, clusterPort: CLUSTER_PORT };
+  return {
+    clientPort: await freePort(host),
+    monitorPort: await freePort(host),
+    clusterPort: clustered ? await freePort(host) : undefined,
+  };
+}
+
+/** Renders and writes the configs of a local N-node cluster, GA-style; call `start()` to run it. */
+export async function createLocalCluster(opts: LocalClusterOptions): Promise<LocalDeployment> {
+  const hosts = opts.hosts ?? ["127.0.0.2", "127.0.0.3", "127.0.0.4"];
+  const specs: LocalNodeSpec[] = [];
+  for (const [i, host] of hosts.entries()) {
+    const ports = await nodePorts(host, opts.ports ?? "random", true);
+    specs.push({ name: opts.names?.[i] ?? `nats-${i + 1}`, host, ...ports });
+  }
+  const peers: HostPort[] = specs.map((s) => ({ host: s.host, port: s.clusterPort ?? CLUSTER_PORT }));
+  const nodes = specs.map((spec) => {
+    const node = new LocalNatsNode(spec, join(opts.dir, spec.name));
+    node.writeConfig(
+      renderNatsConf({
+        serverName: spec.name,
+        clientHost: spec.host,
+        clientPort: spec.clientPort,
+        clientAdvertise: `${spec.host}:${spec.clientPort}`,
+        monitor: { host: spec.host, port: spec.monitorPort },
+        storeDir: node.storeDir,
+        maxFileStoreBytes: opts.maxFileStoreBytes ?? 4 * 1024 ** 3,
+        cluster: { name: opts.clusterName ?? "akira-ga", host: spec.host, port: spec.clusterPort, peers },
+      }),
+      renderNatsSecrets({
+        clientPassword: opts.secrets.clientPassword,
+        systemPassword: opts.secrets.systemPassword,
+        clusterPassword: opts.secrets.clusterPassword,
+        routes: peers,
+      }),
+    );
+    return node;
+  });
+  return deployment(nodes, opts.secrets);
+}
+
+export interface LocalPilotOptions {
+  readonly dir: string;
+  readonly host?: string;
+  readonly ports?: "vm" | "random";
+  readonly secrets: LocalSecrets;
+  readonly name?: string;
+  readonly maxFileStoreBytes?: number;
+}
+
+/** Renders and writes the single-node pilot's config, staging-style; call `start()` to run it. */
+export async function createLocalPilot(opts: LocalPilotOptions): Promise<LocalDeployment> {
+  const host = opts.host ?? "127.0.0.1";
+  const spec: LocalNodeSpec = {
+    name: opts.name ?? "akira-cache-01-staging",
+    host,
+    ...(await nodePorts(host, opts.ports ?? "random", false)),
+  };
+  const node = new LocalNatsNode(spec, join(opts.dir, spec.name));
+  node.writeConfig(
+    renderNatsConf({
+      serverName: spec.name,
+      clientHost: host,
+      clientPort: spec.clientPort,
+      monitor: { host, port: spec.monitorPort },
+      storeDir: node.storeDir,
+      maxFileStoreBytes: opts.maxFileStoreBytes ?? 4 * 1024 ** 3,
+    }),
+    renderNatsSecrets({
+      clientPassword: opts.secrets.clientPassword,
+      systemPassword: opts.secrets.systemPassword,
+    }),
+  );
+  return deployment([node], opts.secrets);
+}
+
+function deployment(nodes: LocalNatsNode[], secrets: LocalSecrets): LocalDeployment {
+  return {
+    nodes,
+    secrets,
+    servers: nodes.map((n) => n.url).join(","),
+    user: CLIENT_USER,
+    systemUser: SYSTEM_USER,
+    async start() {
+      await Promise.all(nodes.map((n) => n.start()));
+    },
+    async waitHealthy(timeoutMs = 30_000) {
+      await Promise.all(nodes.map((n) => n.waitHealthy(timeoutMs)));
+    },
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}
+
+/** Random passwords for a throwaway deployment. */
+export function randomSecrets(): LocalSecrets {
+  const r = () => `${crypto.randomUUID().replaceAll("-", "")}`;
+  return { clientPassword: r(), systemPassword: r(), clusterPassword: r() };
+}
