@@ -1,0 +1,151 @@
+/**
+ * Raw JetStream API requests (`$JS.API.…`) answered with the server's own JSON. The snapshot and
+ * restore APIs have no typed wrapper in nats.js, and backup.json must hold the server's config and
+ * state exactly as sent (so `nats stream restore` reads it), so these calls stay close to the wire.
+ */
+import type { NatsConnection } from "nats";
+import { AkiraNatsError, fromApiError, StreamNotFoundError } from "./errors";
+
+/** The fields of a JetStream API response this project reads; everything else is passed through. */
+export interface JsApiResponse {
+  readonly type?: string;
+  readonly error?: { readonly code?: number; readonly err_code?: number; readonly description?: string };
+  readonly [key: string]: unknown;
+}
+
+/** Stream state as the server reports it (`StreamState` in nats-server). */
+export interface StreamStateJson {
+  readonly messages: number;
+  readonly bytes: number;
+  readonly first_seq: number;
+  readonly last_seq: number;
+  readonly first_ts?: string;
+  readonly last_ts?: string;
+  readonly num_deleted?: number;
+  readonly num_subjects?: number;
+  readonly consumer_count?: number;
+  readonly [key: string]: unknown;
+}
+
+/** The stream config fields this project reads; the rest is kept as is. */
+export interface StreamConfigJson {
+  readonly name: string;
+  readonly storage?: "file" | "memory";
+  readonly num_replicas?: number;
+  readonly subjects?: readonly string[];
+  readonly [key: string]: unknown;
+}
+
+export interface PeerInfoJson {
+  readonly name: string;
+  readonly current: boolean;
+  readonly offline?: boolean;
+  /** Nanoseconds since the leader last heard from this peer. */
+  readonly active: number;
+  readonly lag?: number;
+}
+
+export interface StreamInfoJson {
+  readonly config: StreamConfigJson;
+  readonly state: StreamStateJson;
+  readonly created?: string;
+  readonly cluster?: {
+    readonly name?: string;
+    readonly leader?: string;
+    readonly replicas?: readonly PeerInfoJson[];
+  };
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Decodes a JSON message body; a non-JSON body becomes an error naming the subject. */
+export function decodeJson<T>(data: Uint8Array, subject: string): T {
+  const text = decoder.decode(data);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new AkiraNatsError("bad-response", `unexpected answer on ${subject}: ${text.slice(0, 200)}`);
+  }
+}
+
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+/**
+ * One JetStream API request. API errors become typed errors ({@link fromApiError}); "no responders"
+ * means JetStream is off for this user's account, and says so.
+ */
+export async function jsApiRequest<T extends JsApiResponse>(
+  nc: NatsConnection,
+  subject: string,
+  body: unknown,
+  opts: { readonly timeoutMs?: number; readonly stream?: string } = {},
+): Promise<T> {
+  let msg: Awaited<ReturnType<NatsConnection["request"]>>;
+  try {
+    msg = await nc.request(subject, body === undefined ? new Uint8Array() : encodeJson(body), {
+      timeout: opts.timeoutMs ?? 5000,
+    });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "503") {
+      throw new AkiraNatsError(
+        "jetstream-unavailable",
+        `JetStream did not answer ${subject} (no responders): JetStream is off for this account or the server is not ready; check the user (--user) and \`akira-nats server list\``,
+        { cause: err },
+      );
+    }
+    if (code === "TIMEOUT") {
+      throw new AkiraNatsError(
+        "timeout",
+        `JetStream did not answer ${subject} within ${opts.timeoutMs ?? 5000} ms: the cluster may have no meta leader (check \`akira-nats server list\`)`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  const res = decodeJson<T>(msg.data, subject);
+  if (res.error !== undefined) throw fromApiError(res.error, { stream: opts.stream });
+  return res;
+}
+
+/** `$JS.API.STREAM.INFO.<stream>`; a missing stream is a {@link StreamNotFoundError}. */
+export async function streamInfoRaw(
+  nc: NatsConnection,
+  stream: string,
+  timeoutMs?: number,
+): Promise<StreamInfoJson & JsApiResponse> {
+  const res = await jsApiRequest<StreamInfoJson & JsApiResponse>(
+    nc,
+    `$JS.API.STREAM.INFO.${stream}`,
+    undefined,
+    {
+      timeoutMs,
+      stream,
+    },
+  );
+  return res;
+}
+
+/** True when the stream exists; other failures propagate. */
+export async function streamExists(nc: NatsConnection, stream: string, timeoutMs?: number): Promise<boolean> {
+  try {
+    await streamInfoRaw(nc, stream, timeoutMs);
+    return true;
+  } catch (err) {
+    if (err instanceof StreamNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Stream names as JetStream accepts them in API subjects (no `.`, `*`, `>`, whitespace). */
+export function assertStreamName(name: string): void {
+  if (name.length === 0 || /[.*>\s/\\]/.test(name)) {
+    throw new AkiraNatsError(
+      "bad-stream-name",
+      `invalid stream name "${name}": a stream name may not be empty or contain '.', '*', '>', '/', '\\' or whitespace`,
+    );
+  }
+}

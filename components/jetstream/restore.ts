@@ -1,0 +1,293 @@
+/**
+ * `restoreStream`: the inverse of {@link backupStream}, reading the directory layout of
+ * `nats stream backup` (so it restores natscli backups too).
+ *
+ * Protocol (nats-server `jsStreamRestoreRequest`/`processStreamRestore`, jsm.go `restoreSnapshot`):
+ * 1. request `$JS.API.STREAM.RESTORE.<stream>` with backup.json's `{ config, state }`; the answer
+ *    names a `deliver_subject`. An existing stream is refused by the server (10058), and checked
+ *    before that so nothing is touched;
+ * 2. send stream.tar.s2 in chunks, each as a request: the server acks every chunk once it is
+ *    written to its staging file (flow control) and cancels the restore after 5 s without a chunk;
+ * 3. an empty request ends the upload; its answer is the created stream's info (or the error).
+ * natscli waits for each ack before the next chunk; we keep a small window of chunks in flight
+ * (same connection, so the server still sees them in order), which matters for large streams.
+ *
+ * The stream name cannot change during a restore (nats-server#2850), so there is no `--name`.
+ */
+import { open, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { NatsConnection } from "nats";
+import { AkiraNatsError } from "./errors";
+import {
+  assertStreamName,
+  decodeJson,
+  type JsApiResponse,
+  jsApiRequest,
+  type StreamConfigJson,
+  type StreamInfoJson,
+  type StreamStateJson,
+  streamExists,
+  streamInfoRaw,
+} from "./jsApiRequest";
+import { BACKUP_DATA_FILE, BACKUP_META_FILE } from "./snapshot";
+
+export interface RestoreProgress {
+  readonly bytesSent: number;
+  /** Size of stream.tar.s2. */
+  readonly bytesTotal: number;
+  readonly chunks: number;
+  /** `upload` while sending, `finalizing` while the server unpacks, `replicas` while they catch up. */
+  readonly phase: "upload" | "finalizing" | "replicas";
+}
+
+export interface RestoreOptions {
+  /** Replicas of the restored stream. Default: backup.json's `num_replicas`. */
+  readonly replicas?: number;
+  readonly onProgress?: (p: RestoreProgress) => void;
+  /** Upload chunk size. Default 128 KiB. */
+  readonly chunkSize?: number;
+  /** Chunks in flight before waiting for acks. Default 8 (natscli: 1). */
+  readonly window?: number;
+  /** How long the server may take to unpack the upload. Default 1 h (as natscli). */
+  readonly finalizeTimeoutMs?: number;
+  /** Wait until every replica is current after the restore. Default 120000 ms; 0 skips. */
+  readonly replicasTimeoutMs?: number;
+}
+
+export interface RestoreResult {
+  readonly stream: string;
+  readonly replicas: number;
+  readonly messages: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly bytes: number;
+  readonly dataBytes: number;
+  readonly durationMs: number;
+}
+
+/** backup.json as natscli and {@link backupStream} write it. */
+export interface BackupMeta {
+  readonly config: StreamConfigJson;
+  readonly state: StreamStateJson;
+}
+
+/** Reads and checks backup.json; every failure names the file and what is wrong with it. */
+export async function readBackupMeta(dir: string): Promise<BackupMeta> {
+  const path = join(dir, BACKUP_META_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new AkiraNatsError(
+      "backup-missing",
+      `${path} not found: point at a directory written by \`akira-nats stream backup\` or \`nats stream backup\``,
+    );
+  }
+  let meta: Partial<BackupMeta>;
+  try {
+    meta = JSON.parse(text) as Partial<BackupMeta>;
+  } catch {
+    throw new AkiraNatsError("backup-invalid", `${path} is not valid JSON: the backup is damaged`);
+  }
+  const name = meta.config?.name;
+  const s = meta.state;
+  if (
+    typeof name !== "string" ||
+    s === undefined ||
+    typeof s.messages !== "number" ||
+    typeof s.last_seq !== "number"
+  ) {
+    throw new AkiraNatsError(
+      "backup-invalid",
+      `${path} lacks config.name or state.messages/last_seq: it is not a stream backup`,
+    );
+  }
+  assertStreamName(name);
+  return meta as BackupMeta;
+}
+
+/** Restores the backup in `dir`. Refuses (touching nothing) when the stream exists. */
+export async function restoreStream(
+  nc: NatsConnection,
+  dir: string,
+  opts: RestoreOptions = {},
+): Promise<RestoreResult> {
+  const started = Date.now();
+  const meta = await readBackupMeta(dir);
+  const name = meta.config.name;
+  const dataPath = join(dir, BACKUP_DATA_FILE);
+  const bytesTotal = await stat(dataPath).then(
+    (s) => s.size,
+    () => {
+      throw new AkiraNatsError("backup-missing", `${dataPath} not found: the backup is incomplete`);
+    },
+  );
+  if (meta.config.storage === "memory") {
+    throw new AkiraNatsError(
+      "memory-stream",
+      `backup of ${name} has memory storage, which JetStream cannot restore`,
+    );
+  }
+  if (
+    opts.replicas !== undefined &&
+    (!Number.isInteger(opts.replicas) || opts.replicas < 1 || opts.replicas > 5)
+  ) {
+    throw new AkiraNatsError("bad-replicas", `replicas must be an integer from 1 to 5, got ${opts.replicas}`);
+  }
+  if (await streamExists(nc, name)) {
+    throw new AkiraNatsError(
+      "stream-exists",
+      `stream ${name} already exists: it was left untouched; to replace it, back it up (akira-nats stream backup ${name} <new-dir>), delete it, then restore again`,
+    );
+  }
+  const replicas = opts.replicas ?? meta.config.num_replicas ?? 1;
+  const config = { ...meta.config, num_replicas: replicas };
+  const start = await jsApiRequest<JsApiResponse & { deliver_subject?: string }>(
+    nc,
+    `$JS.API.STREAM.RESTORE.${name}`,
+    { config, state: meta.state },
+    { timeoutMs: 10_000, stream: name },
+  );
+  if (typeof start.deliver_subject !== "string") {
+    throw new AkiraNatsError(
+      "restore-failed",
+      `the server accepted the restore of ${name} without a deliver subject`,
+    );
+  }
+  await upload(nc, name, start.deliver_subject, dataPath, bytesTotal, opts);
+  opts.onProgress?.({ bytesSent: bytesTotal, bytesTotal, chunks: 0, phase: "finalizing" });
+  const created = await finalize(nc, name, start.deliver_subject, opts.finalizeTimeoutMs ?? 3_600_000);
+  if ((opts.replicasTimeoutMs ?? 120_000) > 0 && replicas > 1) {
+    opts.onProgress?.({ bytesSent: bytesTotal, bytesTotal, chunks: 0, phase: "replicas" });
+    await waitRestoredReplicasCurrent(nc, name, replicas, opts.replicasTimeoutMs ?? 120_000);
+  }
+  const info = await streamInfoRaw(nc, name);
+  verifyState(name, meta.state, info.state ?? created.state);
+  return {
+    stream: name,
+    replicas,
+    messages: info.state.messages,
+    firstSeq: info.state.first_seq,
+    lastSeq: info.state.last_seq,
+    bytes: info.state.bytes,
+    dataBytes: bytesTotal,
+    durationMs: Date.now() - started,
+  };
+}
+
+async function upload(
+  nc: NatsConnection,
+  name: string,
+  subject: string,
+  dataPath: string,
+  bytesTotal: number,
+  opts: RestoreOptions,
+): Promise<void> {
+  const chunkSize = opts.chunkSize ?? 128 * 1024;
+  const window = Math.max(1, opts.window ?? 8);
+  const file = await open(dataPath, "r");
+  const inFlight: Promise<void>[] = [];
+  let sent = 0;
+  let chunks = 0;
+  let failure: unknown;
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(chunkSize);
+      const { bytesRead } = await file.read(buf, 0, chunkSize, null);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      const ack = nc.request(subject, chunk, { timeout: 30_000 }).then(
+        (reply) => {
+          // The server answers a chunk it could not store with "-ERR '…'" or a JSON error.
+          if (reply.data.length > 0) failure ??= chunkError(name, reply.data, subject);
+        },
+        (err: unknown) => {
+          failure ??= new AkiraNatsError(
+            "restore-failed",
+            `upload of ${name} failed: ${(err as Error).message}; the server discards a partial restore, the stream was not created`,
+            { cause: err },
+          );
+        },
+      );
+      inFlight.push(ack);
+      sent += bytesRead;
+      chunks++;
+      if (inFlight.length >= window) await inFlight.shift();
+      if (failure !== undefined) throw failure;
+      opts.onProgress?.({ bytesSent: sent, bytesTotal, chunks, phase: "upload" });
+    }
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
+  } finally {
+    await file.close();
+  }
+}
+
+function chunkError(name: string, data: Uint8Array, subject: string): AkiraNatsError {
+  const text = new TextDecoder().decode(data);
+  const detail = text.startsWith("{")
+    ? (decodeJson<JsApiResponse>(data, subject).error?.description ?? text)
+    : text.replace(/^-ERR\s*/, "");
+  return new AkiraNatsError(
+    "restore-failed",
+    `the server refused a chunk of ${name}: ${detail}; the stream was not created`,
+  );
+}
+
+async function finalize(
+  nc: NatsConnection,
+  name: string,
+  subject: string,
+  timeoutMs: number,
+): Promise<StreamInfoJson> {
+  const reply = await nc.request(subject, new Uint8Array(), { timeout: timeoutMs });
+  const res = decodeJson<StreamInfoJson & JsApiResponse>(reply.data, subject);
+  if (res.error !== undefined) {
+    throw new AkiraNatsError(
+      "restore-failed",
+      `the server could not restore ${name}: ${res.error.description ?? "unknown error"} (${res.error.err_code ?? res.error.code}); the stream was not created`,
+    );
+  }
+  return res;
+}
+
+/** A mismatch names both sides, field by field. */
+export function verifyState(name: string, expected: StreamStateJson, actual: StreamStateJson): void {
+  const fields = ["messages", "first_seq", "last_seq", "bytes"] as const;
+  const diffs = fields
+    .filter((f) => expected[f] !== actual[f])
+    .map((f) => `${f} ${actual[f]} (backup.json: ${expected[f]})`);
+  if (diffs.length > 0) {
+    throw new AkiraNatsError(
+      "restore-mismatch",
+      `restored stream ${name} does not match its backup: ${diffs.join(", ")}; the stream was created and left as is for inspection`,
+    );
+  }
+}
+
+/** Leader elected and R-1 replicas current with no lag, polled until `timeoutMs`. */
+async function waitRestoredReplicasCurrent(
+  nc: NatsConnection,
+  name: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no stream info";
+  while (Date.now() < deadline) {
+    try {
+      const info = await streamInfoRaw(nc, name, 2000);
+      const peers = info.cluster?.replicas ?? [];
+      const current = peers.filter((p) => p.current && !p.offline && (p.lag ?? 0) === 0);
+      if (info.cluster?.leader && current.length >= replicas - 1) return;
+      last = `leader ${info.cluster?.leader ?? "none"}, ${current.length}/${replicas - 1} replicas current`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new AkiraNatsError(
+    "replicas-not-current",
+    `restored stream ${name} but its replicas did not catch up within ${timeoutMs} ms (${last}); the stream exists: check it with akira-nats server check stream --stream ${name}`,
+  );
+}

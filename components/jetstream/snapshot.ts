@@ -1,0 +1,236 @@
+/**
+ * `backupStream`: a stream backup through the JetStream snapshot API, in the directory layout of
+ * `nats stream backup` (natscli, jsm.go `SnapshotToDirectory`): `stream.tar.s2` (the server's
+ * s2-compressed tar of the stream store, written as received) and `backup.json`
+ * (`{ "config": …, "state": … }` as the server answered the snapshot request). Either tool restores
+ * what the other wrote.
+ *
+ * Protocol (nats-server `jsStreamSnapshotRequest`/`streamSnapshot`, jsm.go `createSnapshot`):
+ * 1. subscribe to an inbox, then request `$JS.API.STREAM.SNAPSHOT.<stream>` with
+ *    `{ deliver_subject, chunk_size, jsck, no_consumers }`; the answer carries config and state;
+ * 2. the stream leader pushes chunks to the inbox, each with a reply subject; acking a chunk
+ *    (an empty reply) opens the server's send window (32 MiB on 2.9), so acking only after the
+ *    chunk is on disk keeps memory bounded by that window whatever the stream's size;
+ * 3. an empty message ends the snapshot (newer servers add status 204; any other status is an
+ *    error). Newer servers abort a snapshot that sees no ack for 5 s.
+ */
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  type WriteStream,
+} from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInbox, type Msg, type NatsConnection } from "nats";
+import { AkiraNatsError } from "./errors";
+import {
+  assertStreamName,
+  type JsApiResponse,
+  jsApiRequest,
+  type StreamConfigJson,
+  type StreamStateJson,
+  streamInfoRaw,
+} from "./jsApiRequest";
+
+export const BACKUP_META_FILE = "backup.json";
+export const BACKUP_DATA_FILE = "stream.tar.s2";
+
+/** Progress of a backup, reported after every chunk. */
+export interface BackupProgress {
+  /** Compressed bytes written to stream.tar.s2 so far. */
+  readonly bytesReceived: number;
+  /** The stream's size in bytes according to the snapshot's state (uncompressed). */
+  readonly bytesExpected: number;
+  readonly chunks: number;
+}
+
+export interface BackupOptions {
+  /** Called after each chunk is on disk. */
+  readonly onProgress?: (p: BackupProgress) => void;
+  /** Chunk size the server sends. Default 128 KiB (as natscli). */
+  readonly chunkSize?: number;
+  /** Ask the server to check every message before the snapshot (`jsck`). Default false. */
+  readonly healthCheck?: boolean;
+  /** Give up when no chunk arrives for this long. Default 30000 ms. */
+  readonly idleTimeoutMs?: number;
+  /** Timeout of the API requests. Default 10000 ms. */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface BackupResult {
+  readonly stream: string;
+  readonly dir: string;
+  readonly messages: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** The stream's bytes at the snapshot (backup.json `state.bytes`). */
+  readonly bytes: number;
+  /** Size of stream.tar.s2. */
+  readonly dataBytes: number;
+  readonly chunks: number;
+  readonly durationMs: number;
+}
+
+interface SnapshotResponse extends JsApiResponse {
+  readonly config: StreamConfigJson;
+  readonly state: StreamStateJson;
+}
+
+/** Backs `stream` up into `dir` (created if missing; must be empty). Nothing is left behind on failure. */
+export async function backupStream(
+  nc: NatsConnection,
+  stream: string,
+  dir: string,
+  opts: BackupOptions = {},
+): Promise<BackupResult> {
+  assertStreamName(stream);
+  const started = Date.now();
+  const info = await streamInfoRaw(nc, stream, opts.requestTimeoutMs ?? 10_000);
+  if (info.config.storage === "memory") {
+    throw new AkiraNatsError(
+      "memory-stream",
+      `stream ${stream} uses memory storage, which JetStream cannot snapshot: nothing was written; back up a file-storage stream (or copy it into one first)`,
+    );
+  }
+  const createdDir = prepareEmptyDir(dir);
+  const dataPath = join(dir, BACKUP_DATA_FILE);
+  const out = createWriteStream(dataPath, { mode: 0o600 });
+  try {
+    const { response, dataBytes, chunks } = await receiveSnapshot(nc, stream, out, opts);
+    await closeStream(out);
+    const meta = { config: response.config, state: response.state };
+    await writeFile(join(dir, BACKUP_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+    return {
+      stream,
+      dir,
+      messages: response.state.messages,
+      firstSeq: response.state.first_seq,
+      lastSeq: response.state.last_seq,
+      bytes: response.state.bytes,
+      dataBytes,
+      chunks,
+      durationMs: Date.now() - started,
+    };
+  } catch (err) {
+    out.destroy();
+    removePartialBackup(dir, createdDir);
+    throw err;
+  }
+}
+
+function prepareEmptyDir(dir: string): boolean {
+  if (existsSync(dir)) {
+    const entries = readdirSync(dir);
+    if (entries.length > 0) {
+      throw new AkiraNatsError(
+        "target-not-empty",
+        `backup directory ${dir} is not empty (${entries.length} entr${entries.length === 1 ? "y" : "ies"}): nothing was written; choose a new or empty directory`,
+      );
+    }
+    return false;
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return true;
+}
+
+function removePartialBackup(dir: string, createdDir: boolean): void {
+  rmSync(join(dir, BACKUP_DATA_FILE), { force: true });
+  rmSync(join(dir, BACKUP_META_FILE), { force: true });
+  if (createdDir) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Someone else put something there meanwhile: leave it.
+    }
+  }
+}
+
+function closeStream(out: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.once("error", reject);
+    out.end(() => resolve());
+  });
+}
+
+function writeChunk(out: WriteStream, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(data, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+async function receiveSnapshot(
+  nc: NatsConnection,
+  stream: string,
+  out: WriteStream,
+  opts: BackupOptions,
+): Promise<{ response: SnapshotResponse; dataBytes: number; chunks: number }> {
+  const inbox = createInbox();
+  const sub = nc.subscribe(inbox);
+  const idleMs = opts.idleTimeoutMs ?? 30_000;
+  let idle: NodeJS.Timeout | undefined;
+  let idleHit = false;
+  const armIdle = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      idleHit = true;
+      sub.unsubscribe();
+    }, idleMs);
+  };
+  try {
+    // The server waits only ~2 s for interest on the deliver subject: make the SUB known first.
+    await nc.flush();
+    const response = await jsApiRequest<SnapshotResponse>(
+      nc,
+      `$JS.API.STREAM.SNAPSHOT.${stream}`,
+      {
+        deliver_subject: inbox,
+        no_consumers: true,
+        chunk_size: opts.chunkSize ?? 128 * 1024,
+        jsck: opts.healthCheck ?? false,
+      },
+      { timeoutMs: opts.requestTimeoutMs ?? 10_000, stream },
+    );
+    const bytesExpected = response.state.bytes;
+    let dataBytes = 0;
+    let chunks = 0;
+    armIdle();
+    for await (const msg of sub) {
+      armIdle();
+      checkStatus(msg, stream);
+      if (msg.data.length === 0) {
+        clearTimeout(idle);
+        return { response, dataBytes, chunks };
+      }
+      // Ack only once the chunk is written: the ack is what lets the server send more.
+      await writeChunk(out, msg.data);
+      dataBytes += msg.data.length;
+      chunks++;
+      if (msg.reply) msg.respond();
+      opts.onProgress?.({ bytesReceived: dataBytes, bytesExpected, chunks });
+    }
+    throw new AkiraNatsError(
+      "snapshot-stalled",
+      idleHit
+        ? `backup of ${stream} stalled: no data for ${idleMs} ms; the partial backup was removed; check the stream leader (akira-nats server check stream --stream ${stream}) and retry`
+        : `backup of ${stream} ended before the server finished (connection closed); the partial backup was removed; retry`,
+    );
+  } finally {
+    clearTimeout(idle);
+    if (!sub.isClosed()) sub.unsubscribe();
+  }
+}
+
+/** A message with a status header other than 204 (end of data) is the server reporting a failure. */
+function checkStatus(msg: Msg, stream: string): void {
+  const code = msg.headers?.code ?? 0;
+  if (code !== 0 && code !== 204) {
+    throw new AkiraNatsError(
+      "snapshot-failed",
+      `the server aborted the backup of ${stream}: ${code} ${msg.headers?.description ?? ""}`.trim(),
+    );
+  }
+}
