@@ -78,6 +78,8 @@ export interface ApiErrorContext {
   readonly replicas?: number;
   /** Peers known to the meta group that are offline or missing, for error 10005. */
   readonly unavailablePeers?: readonly string[];
+  /** The server that answered, for error 10074 (names the single-node pilot). */
+  readonly server?: string;
 }
 
 /** Maps a JetStream API error (`{ code, err_code, description }`) to a typed error with advice. */
@@ -112,7 +114,7 @@ export function fromApiError(
       return new JetStreamApiError(
         errCode,
         desc,
-        `replicas > 1 are not supported on a non-clustered server: ${stream} lives on a single-node server (the pilot); set streamReplicas to 1 for this stack (${desc}, 10074)`,
+        `replicas > 1 are not supported on a non-clustered server: ${stream} lives on a single-node server (${ctx.server === undefined ? "the pilot" : `${ctx.server}, the pilot`}); set streamReplicas to 1 for this stack (${desc}, 10074)`,
       );
     case JsErrCode.StreamMoveAndScale:
       return new JetStreamApiError(
