@@ -1,0 +1,86 @@
+/**
+ * Proof of "no CDR lost": read the whole stream back with an ordered consumer (headers only, so
+ * a million messages cost no payload traffic) and check that every acknowledged id is stored, once.
+ */
+import type { NatsConnection } from "nats";
+import { StreamNotFoundError } from "../../components/jetstream/errors";
+import { IdTally } from "./idTally";
+
+export interface VerifyResult {
+  /** Messages read from the stream (the stream's message count when it was read). */
+  readonly stored: number;
+  /** Acknowledged ids not found in the stream. Must be 0. */
+  readonly lost: number;
+  /** Stored messages whose `Nats-Msg-Id` appeared before in the stream. */
+  readonly duplicates: number;
+  /** Stored messages without a `Nats-Msg-Id` (not published through JetStream dedupe). */
+  readonly withoutId: number;
+  /** Up to 10 lost ids, for the report. */
+  readonly lostSample: readonly string[];
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
+
+export interface VerifyOptions {
+  /** Give up when no message arrives for this long. Default 30 000 ms. */
+  readonly idleTimeoutMs?: number;
+}
+
+/** Reads `stream` from its first to its current last sequence and counts against `ackedIds`. */
+export async function verifyStream(
+  nc: NatsConnection,
+  stream: string,
+  ackedIds: Iterable<string>,
+  opts: VerifyOptions = {},
+): Promise<VerifyResult> {
+  const jsm = await nc.jetstreamManager();
+  const info = await jsm.streams.info(stream).catch((err: { api_error?: { err_code?: number } }) => {
+    if (err.api_error?.err_code === 10059) throw new StreamNotFoundError(stream);
+    throw err;
+  });
+  const { first_seq: firstSeq, last_seq: lastSeq, messages } = info.state;
+  const tally = new IdTally();
+  let stored = 0;
+  let withoutId = 0;
+  if (messages > 0) {
+    const consumer = await nc.jetstream().consumers.get(stream, { headers_only: true });
+    const iter = await consumer.consume({ max_messages: 1000, idle_heartbeat: 1000 });
+    const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
+    let idle: NodeJS.Timeout | undefined;
+    let stalled = false;
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        stalled = true;
+        iter.stop();
+      }, idleTimeoutMs);
+    };
+    arm();
+    try {
+      for await (const m of iter) {
+        arm();
+        stored++;
+        const id = m.headers?.get("Nats-Msg-Id") ?? "";
+        if (id === "") withoutId++;
+        else tally.add(id);
+        if (m.seq >= lastSeq) break;
+      }
+    } finally {
+      clearTimeout(idle);
+      iter.stop();
+    }
+    if (stalled) {
+      throw new Error(
+        `verify ${stream}: no message for ${idleTimeoutMs} ms after ${stored} of ${messages} (sequence ${firstSeq}–${lastSeq}): is the stream leaderless?`,
+      );
+    }
+  }
+  let lost = 0;
+  const lostSample: string[] = [];
+  for (const id of ackedIds) {
+    if (tally.has(id)) continue;
+    lost++;
+    if (lostSample.length < 10) lostSample.push(id);
+  }
+  return { stored, lost, duplicates: tally.duplicates, withoutId, lostSample, firstSeq, lastSeq };
+}
