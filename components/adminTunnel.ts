@@ -1,0 +1,123 @@
+/**
+ * The admin path from wherever `pulumi up` runs to the GA cluster: an SSH local port-forward
+ * through one node, logged in with the same key as the remote commands. NATS credentials then only
+ * travel inside SSH over the internet; the client port behind it stays on the private network.
+ */
+
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { AkiraNatsError } from "./jetstream/errors";
+
+/** Where the tunnel goes: a NATS client address as the SSH node sees it. */
+export interface TunnelTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface AdminTunnelOptions {
+  /** The SSH node (a GA node's public address). */
+  readonly sshHost: string;
+  /** Default 22. */
+  readonly sshPort?: number;
+  /** Default `root`. */
+  readonly sshUser?: string;
+  /** OpenSSH or PEM private key text (the stack's `sshPrivateKey`). */
+  readonly privateKey: string;
+  /**
+   * The node's host key as `SHA256:<base64>` (what `ssh-keygen -lf` prints). When set, any other
+   * key is refused. Default: accept the key the node presents.
+   */
+  readonly hostKeySha256?: string;
+  /** NATS addresses to forward, reached from the SSH node. Each gets its own local port. */
+  readonly targets: readonly TunnelTarget[];
+  /** Default 10000. */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface AdminTunnel {
+  /** One `nats://127.0.0.1:<port>` per target, in order. */
+  readonly urls: readonly string[];
+  close(): Promise<void>;
+}
+
+/** `nats://host:port` (user info and path ignored) → target. */
+export function targetFromUrl(url: string): TunnelTarget {
+  const m = /^(?:nats|tls):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?/.exec(url.trim());
+  if (m === null) throw new AkiraNatsError("bad-url", `not a NATS URL: ${url} (want nats://host:port)`);
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port: m[2] === undefined ? 4222 : Number(m[2]) };
+}
+
+/** Fingerprint of an SSH public key blob in the `ssh-keygen -l` form. */
+export function sshFingerprint(keyBlob: Buffer): string {
+  return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
+}
+
+export async function openAdminTunnel(opts: AdminTunnelOptions): Promise<AdminTunnel> {
+  const { Client } = await import("ssh2");
+  const ssh = new Client();
+  const where = `${opts.sshUser ?? "root"}@${opts.sshHost}:${opts.sshPort ?? 22}`;
+  let hostKeyMismatch: string | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    ssh.once("ready", () => resolve());
+    ssh.once("error", (err) => reject(err));
+  });
+  ssh.connect({
+    host: opts.sshHost,
+    port: opts.sshPort ?? 22,
+    username: opts.sshUser ?? "root",
+    privateKey: opts.privateKey,
+    readyTimeout: opts.readyTimeoutMs ?? 10_000,
+    hostVerifier: (key: Buffer) => {
+      if (opts.hostKeySha256 === undefined) return true;
+      const seen = sshFingerprint(key);
+      if (seen === opts.hostKeySha256) return true;
+      hostKeyMismatch = seen;
+      return false;
+    },
+  });
+  try {
+    await ready;
+  } catch (err) {
+    ssh.end();
+    const detail = hostKeyMismatch
+      ? `host key ${hostKeyMismatch} is not the pinned ${opts.hostKeySha256}`
+      : (err as Error).message;
+    throw new AkiraNatsError(
+      "tunnel",
+      `cannot open the admin tunnel through ${where}: ${detail}: check adminCidrs allows this machine, the node runs sshd, and sshPrivateKey matches the key on the node`,
+      { cause: err },
+    );
+  }
+
+  const servers: Server[] = [];
+  const sockets = new Set<Socket>();
+  for (const target of opts.targets) {
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+      ssh.forwardOut("127.0.0.1", socket.localPort ?? 0, target.host, target.port, (err, channel) => {
+        if (err) {
+          socket.destroy();
+          return;
+        }
+        socket.pipe(channel).pipe(socket);
+        channel.once("close", () => socket.destroy());
+        socket.once("error", () => channel.close());
+      });
+    });
+    // Loopback only: the forwarded port must not become a path into the cluster for others.
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    servers.push(server);
+  }
+  const urls = servers.map((s) => `nats://127.0.0.1:${(s.address() as AddressInfo).port}`);
+  return {
+    urls,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
+      ssh.end();
+    },
+  };
+}
