@@ -1,0 +1,262 @@
+/**
+ * `akira:nats:NatsCluster`: the GA cluster on Hetzner Cloud. A private network and subnet, a
+ * `spread` placement group, a firewall, an SSH key, `nodeCount` servers with fixed private IPs,
+ * and per node a remote command that installs the pinned nats-server and writes its config. The
+ * commands are chained (each depends on the previous node's), so a config or version change rolls
+ * the nodes one at a time and a failing node stops the roll before the next one is touched.
+ *
+ * A version or config change changes only the commands' text: the servers' inputs (user data
+ * included) do not depend on either, so no server is ever replaced by a roll.
+ */
+
+import type * as command from "@pulumi/command";
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import { renderCloudInit } from "./cloudInit";
+import { firewallRules } from "./firewall";
+import { renderNatsSecrets } from "./natsConf";
+import { networkZoneFor, nodePrivateIps } from "./network";
+import { nodeConfigCommand, renderNodeCommand } from "./nodeConfigCommand";
+import {
+  clientUrl,
+  clusterNodeNames,
+  clusterSecretsInput,
+  monitorUrl,
+  type PlannedNode,
+  renderClusterNodeConf,
+  VM_PORTS,
+} from "./nodePlan";
+
+export interface NatsClusterArgs {
+  /**
+   * Cluster name (`cluster.name` in nats-server.conf) and prefix of every node name
+   * (`<clusterName>-1` …). Plain, not an Input: node names and routes are rendered from it.
+   */
+  readonly clusterName: string;
+  /** Number of servers; odd, at least 3 (validated with the stack config). Default 3. */
+  readonly nodeCount?: number;
+  /** Hetzner server type. Default `cx23`. */
+  readonly serverType?: pulumi.Input<string>;
+  /** Hetzner location; determines the network zone of the subnet. Default `fsn1`. */
+  readonly location?: string;
+  /** Server image. Default `ubuntu-24.04`. */
+  readonly image?: pulumi.Input<string>;
+  /** Private network (and its one subnet); node i gets the address at offset 11 + i. */
+  readonly privateNetworkCidr: string;
+  /** Who may reach SSH (22) on the public interface. */
+  readonly adminCidrs: pulumi.Input<readonly string[]>;
+  /** Who may reach the NATS client port (4222) on the public interface. */
+  readonly clientCidrs: pulumi.Input<readonly string[]>;
+  /** Public key put on every server (root). */
+  readonly sshPublicKey: pulumi.Input<string>;
+  /** Private key the remote commands log in with. Secret. */
+  readonly sshPrivateKey: pulumi.Input<string>;
+  /** Pinned nats-server release, `x.y.z`. Changing it rolls the nodes; it replaces no server. */
+  readonly natsVersion: string;
+  /** SHA-256 of the release tarball (from the release's SHA256SUMS). */
+  readonly natsSha256: string;
+  /** JetStream `max_file_store` in bytes (CONFIG's `maxFileStoreBytes(serverType)`). */
+  readonly maxFileStoreBytes: number;
+  /** Password of the `akira` client user. Secret. */
+  readonly clientPassword: pulumi.Input<string>;
+  /** Password of the system-account user. Secret. */
+  readonly systemPassword: pulumi.Input<string>;
+  /** Route password between the nodes. Secret. */
+  readonly clusterPassword: pulumi.Input<string>;
+  /**
+   * Use the pilot host as one of the nodes. Not supported by this component: `true` is refused.
+   * The pilot's streams would be deleted as orphans when it joins a cluster, and the pilot must stay
+   * untouched as the rollback target; the GA stream comes from the pilot's backup instead.
+   * Default false.
+   */
+  readonly absorbPilot?: boolean;
+  /** Extra labels on every Hetzner resource. Default none (the component adds its own). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** nats-server release download base (tests and mirrors). Default: GitHub releases. */
+  readonly releaseBaseUrl?: string;
+}
+
+/** A node as the component exposes it. */
+export interface ClusterNode {
+  readonly name: string;
+  readonly privateIp: string;
+  /** Public IPv4 (SSH from `adminCidrs`, clients from `clientCidrs`). */
+  readonly publicIp: pulumi.Output<string>;
+  /** Client URL on the private network, without credentials. */
+  readonly url: string;
+}
+
+const DEFAULTS = {
+  nodeCount: 3,
+  serverType: "cx23",
+  location: "fsn1",
+  image: "ubuntu-24.04",
+  absorbPilot: false,
+} as const;
+
+export class NatsCluster extends pulumi.ComponentResource {
+  readonly nodes: readonly ClusterNode[];
+  /** Every node's private client URL, comma-separated, without credentials. */
+  readonly natsUrl: string;
+  readonly clusterName: string;
+  /** The per-node config commands, in roll order; the stream depends on all of them. */
+  readonly nodeCommands: readonly command.remote.Command[];
+  readonly servers: readonly hcloud.Server[];
+  readonly network: hcloud.Network;
+  readonly firewall: hcloud.Firewall;
+  readonly placementGroup: hcloud.PlacementGroup;
+
+  constructor(name: string, args: NatsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("akira:nats:NatsCluster", name, {}, opts);
+    const a = { ...DEFAULTS, ...definedOnly(args) };
+    if (a.absorbPilot) {
+      throw new pulumi.ResourceError(
+        "absorbPilot is not supported by NatsCluster: a standalone JetStream server that joins a cluster deletes its streams as orphans, and the pilot stays the rollback target. Set `pulumi config set akira-nats:absorbPilot false`; the GA stream is restored from the pilot's backup.",
+        this,
+      );
+    }
+    const labels = { ...a.labels, app: "akira-nats", cluster: a.clusterName };
+    const planned: PlannedNode[] = clusterNodeNames(a.clusterName, a.nodeCount).map((nodeName, i) => ({
+      name: nodeName,
+      privateIp: nodePrivateIps(a.privateNetworkCidr, a.nodeCount)[i] as string,
+    }));
+
+    this.network = new hcloud.Network(
+      `${name}-network`,
+      { name: `${a.clusterName}-private`, ipRange: a.privateNetworkCidr, labels },
+      { parent: this },
+    );
+    const subnet = new hcloud.NetworkSubnet(
+      `${name}-subnet`,
+      {
+        networkId: toNumber(this.network.id),
+        type: "cloud",
+        networkZone: networkZoneFor(a.location),
+        ipRange: a.privateNetworkCidr,
+      },
+      { parent: this },
+    );
+    // `spread` (the only type) puts every server on a different physical host.
+    this.placementGroup = new hcloud.PlacementGroup(
+      `${name}-spread`,
+      { name: `${a.clusterName}-spread`, type: "spread", labels },
+      { parent: this },
+    );
+    this.firewall = new hcloud.Firewall(
+      `${name}-firewall`,
+      {
+        name: `${a.clusterName}-nats`,
+        labels,
+        rules: pulumi
+          .all([a.adminCidrs, a.clientCidrs])
+          .apply(([admin, client]) =>
+            firewallRules(admin, client).map((r) => ({ ...r, sourceIps: [...r.sourceIps] })),
+          ),
+      },
+      { parent: this },
+    );
+    const sshKey = new hcloud.SshKey(
+      `${name}-ssh-key`,
+      { name: `${a.clusterName}-admin`, publicKey: a.sshPublicKey, labels },
+      { parent: this },
+    );
+
+    const userData = renderCloudInit();
+    const servers = planned.map(
+      (node) =>
+        new hcloud.Server(
+          `${name}-${node.name}`,
+          {
+            name: node.name,
+            serverType: a.serverType,
+            location: a.location,
+            image: a.image,
+            labels: { ...labels, node: node.name },
+            placementGroupId: toNumber(this.placementGroup.id),
+            // Attached at creation, so no server ever runs without its firewall.
+            firewallIds: [toNumber(this.firewall.id)],
+            sshKeys: [sshKey.id],
+            // The `networks` block (rather than a separate ServerNetwork) attaches the private
+            // interface at creation: it is up at first boot, before nats-server binds to it, and the
+            // address is part of the server's definition. `aliasIps: []` avoids a detach/attach on
+            // every update (terraform-provider-hcloud#650).
+            networks: [{ networkId: toNumber(this.network.id), ip: node.privateIp, aliasIps: [] }],
+            // IPv4 is needed: SSH and the admin tunnel come from adminCidrs, and the nats-server
+            // release is downloaded from GitHub, which has no IPv6. IPv6 would only add surface.
+            publicNets: [{ ipv4Enabled: true, ipv6Enabled: false }],
+            userData,
+            deleteProtection: true,
+            rebuildProtection: true,
+          },
+          // The subnet must exist before a server can take an address in it.
+          { parent: this, dependsOn: [subnet] },
+        ),
+    );
+
+    const confOptions = {
+      clusterName: a.clusterName,
+      nodes: planned,
+      maxFileStoreBytes: a.maxFileStoreBytes,
+    };
+    const secretsConf = pulumi.secret(
+      pulumi
+        .all([a.clientPassword, a.systemPassword, a.clusterPassword])
+        .apply(([client, system, route]) =>
+          renderNatsSecrets(
+            clusterSecretsInput(
+              { clientPassword: client, systemPassword: system, clusterPassword: route },
+              planned,
+            ),
+          ),
+        ),
+    );
+    const commands: command.remote.Command[] = [];
+    planned.forEach((node, i) => {
+      const previous = commands[i - 1];
+      commands.push(
+        nodeConfigCommand(
+          `${name}-${node.name}-config`,
+          {
+            host: servers[i]?.ipv4Address as pulumi.Output<string>,
+            privateKey: a.sshPrivateKey,
+            commandText: renderNodeCommand("wait-for-cloud-init", {
+              natsVersion: a.natsVersion,
+              natsSha256: a.natsSha256,
+              confText: renderClusterNodeConf(confOptions, i),
+              monitorUrl: monitorUrl(node.privateIp, VM_PORTS.monitor),
+              releaseBaseUrl: a.releaseBaseUrl,
+            }),
+            secretsConf,
+          },
+          // One node at a time: the previous node's command must have succeeded (healthy) first.
+          { parent: this, dependsOn: previous === undefined ? [servers[i] as hcloud.Server] : [previous] },
+        ),
+      );
+    });
+
+    this.servers = servers;
+    this.nodeCommands = commands;
+    this.clusterName = a.clusterName;
+    this.nodes = planned.map((node, i) => ({
+      name: node.name,
+      privateIp: node.privateIp,
+      publicIp: (servers[i] as hcloud.Server).ipv4Address,
+      url: clientUrl(node.privateIp, VM_PORTS.client),
+    }));
+    this.natsUrl = this.nodes.map((n) => n.url).join(",");
+    this.registerOutputs({
+      natsUrl: this.natsUrl,
+      nodes: this.nodes.map((n) => ({ name: n.name, privateIp: n.privateIp, publicIp: n.publicIp })),
+    });
+  }
+}
+
+/** Hetzner ids are strings in Pulumi; these arguments want numbers. */
+function toNumber(id: pulumi.Input<string>): pulumi.Output<number> {
+  return pulumi.output(id).apply((s) => Number.parseInt(s, 10));
+}
+
+/** Drops `undefined` members so `{ ...DEFAULTS, ...args }` keeps the defaults. */
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

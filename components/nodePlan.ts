@@ -1,0 +1,148 @@
+/**
+ * What each node runs: its nats-server.conf (from the one renderer, components/natsConf.ts) and the
+ * input of its secrets.conf. Pure, so the Pulumi components, the tests and a real nats-server all
+ * see the very same text.
+ */
+import { VM_LAYOUT } from "./cloudInit";
+import {
+  CLIENT_PORT,
+  CLUSTER_PORT,
+  type HostPort,
+  MONITOR_PORT,
+  type NatsSecretsInput,
+  renderNatsConf,
+} from "./natsConf";
+
+/** A cluster node as the plan knows it before any server exists. */
+export interface PlannedNode {
+  /** `server_name` and the Hetzner server name. */
+  readonly name: string;
+  /** Fixed private IPv4 address in the cluster's network. */
+  readonly privateIp: string;
+}
+
+/** Ports of a node. The VMs use the well-known ones; tests may override them. */
+export interface NodePorts {
+  readonly client: number;
+  readonly cluster: number;
+  readonly monitor: number;
+}
+
+export const VM_PORTS: NodePorts = { client: CLIENT_PORT, cluster: CLUSTER_PORT, monitor: MONITOR_PORT };
+
+/** Secret values a node's secrets.conf is rendered from. */
+export interface NodeSecrets {
+  readonly clientPassword: string;
+  readonly systemPassword: string;
+  readonly clusterPassword?: string;
+}
+
+export interface ClusterConfOptions {
+  readonly clusterName: string;
+  /** Every node of the cluster, in order. */
+  readonly nodes: readonly PlannedNode[];
+  /** JetStream file storage limit (CONFIG's `maxFileStoreBytes(serverType)`). */
+  readonly maxFileStoreBytes: number;
+  /** JetStream store directory. Default {@link VM_LAYOUT}.dataDir. */
+  readonly storeDir?: string;
+  /** Default {@link VM_PORTS}. */
+  readonly ports?: NodePorts;
+}
+
+/** Node names of a cluster: `<clusterName>-1` … `<clusterName>-<count>`. */
+export function clusterNodeNames(clusterName: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${clusterName}-${i + 1}`);
+}
+
+/** Every node's route address (self included: nats-server ignores the self-route). */
+export function clusterRoutes(nodes: readonly PlannedNode[], ports: NodePorts = VM_PORTS): HostPort[] {
+  return nodes.map((n) => ({ host: n.privateIp, port: ports.cluster }));
+}
+
+/**
+ * nats-server.conf of cluster node `index`: clients on 0.0.0.0 (the firewall decides who reaches
+ * them) advertising the private address, so clients learn every node through gossip (the
+ * rolling-upgrade procedure relies on it); routes and monitoring bound to the private IP only.
+ */
+export function renderClusterNodeConf(opts: ClusterConfOptions, index: number): string {
+  const node = opts.nodes[index];
+  if (node === undefined)
+    throw new Error(`renderClusterNodeConf: no node ${index} among ${opts.nodes.length}`);
+  const ports = opts.ports ?? VM_PORTS;
+  return renderNatsConf({
+    serverName: node.name,
+    clientHost: "0.0.0.0",
+    clientPort: ports.client,
+    clientAdvertise: `${node.privateIp}:${ports.client}`,
+    monitor: { host: node.privateIp, port: ports.monitor },
+    storeDir: opts.storeDir ?? VM_LAYOUT.dataDir,
+    maxFileStoreBytes: opts.maxFileStoreBytes,
+    cluster: {
+      name: opts.clusterName,
+      host: node.privateIp,
+      port: ports.cluster,
+      peers: clusterRoutes(opts.nodes, ports),
+    },
+  });
+}
+
+/** secrets.conf input of a cluster node (the same on every node). */
+export function clusterSecretsInput(
+  secrets: NodeSecrets,
+  nodes: readonly PlannedNode[],
+  ports: NodePorts = VM_PORTS,
+): NatsSecretsInput {
+  if (secrets.clusterPassword === undefined) {
+    throw new Error(
+      "clusterPassword is required in cluster mode: pulumi config set --secret akira-nats:clusterPassword <password>",
+    );
+  }
+  return {
+    clientPassword: secrets.clientPassword,
+    systemPassword: secrets.systemPassword,
+    clusterPassword: secrets.clusterPassword,
+    routes: clusterRoutes(nodes, ports),
+  };
+}
+
+export interface PilotConfOptions {
+  readonly serverName: string;
+  readonly maxFileStoreBytes: number;
+  /** Default {@link VM_LAYOUT}.dataDir. */
+  readonly storeDir?: string;
+  /** Address the monitoring port binds to. Default 127.0.0.1: the pilot has no private network here. */
+  readonly monitorHost?: string;
+  /** Default {@link VM_PORTS} (the cluster port is unused). */
+  readonly ports?: NodePorts;
+}
+
+/** The loopback address the pilot's monitoring port binds to (it has no authentication). */
+export const PILOT_MONITOR_HOST = "127.0.0.1";
+
+/** nats-server.conf of the single-node pilot: the same renderer, no cluster block. */
+export function renderPilotConf(opts: PilotConfOptions): string {
+  const ports = opts.ports ?? VM_PORTS;
+  return renderNatsConf({
+    serverName: opts.serverName,
+    clientHost: "0.0.0.0",
+    clientPort: ports.client,
+    monitor: { host: opts.monitorHost ?? PILOT_MONITOR_HOST, port: ports.monitor },
+    storeDir: opts.storeDir ?? VM_LAYOUT.dataDir,
+    maxFileStoreBytes: opts.maxFileStoreBytes,
+  });
+}
+
+/** secrets.conf input of the pilot: no cluster password, no routes. */
+export function pilotSecretsInput(secrets: NodeSecrets): NatsSecretsInput {
+  return { clientPassword: secrets.clientPassword, systemPassword: secrets.systemPassword };
+}
+
+/** Client URL without credentials, as applications get it in `natsUrl`. */
+export function clientUrl(host: string, port: number = CLIENT_PORT): string {
+  return `nats://${host}:${port}`;
+}
+
+/** Monitoring URL the node script polls for `/healthz`. */
+export function monitorUrl(host: string, port: number = MONITOR_PORT): string {
+  return `http://${host}:${port}`;
+}

@@ -1,0 +1,88 @@
+/**
+ * `akira:nats:PilotNode`: the staging pilot, a single nats-server with JetStream on the existing
+ * host `pilotHost` (not created by this program, so no Hetzner resource and no Hetzner API call).
+ * Its config comes from the same renderer as the GA nodes' (no cluster block) and reaches the host
+ * through the same remote command and node script. `pulumi stack select staging && pulumi up` is
+ * the rollback's last step.
+ */
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { renderNatsSecrets } from "./natsConf";
+import { nodeConfigCommand, renderNodeCommand } from "./nodeConfigCommand";
+import {
+  clientUrl,
+  monitorUrl,
+  PILOT_MONITOR_HOST,
+  pilotSecretsInput,
+  renderPilotConf,
+  VM_PORTS,
+} from "./nodePlan";
+
+export interface PilotNodeArgs {
+  /** The pilot host's address: SSH and NATS clients reach it there. */
+  readonly pilotHost: string;
+  /** `server_name` of the pilot. Default `akira-cache-01-staging`. */
+  readonly pilotName?: string;
+  /** SSH user on the pilot host; the node script needs root. Default `root`. */
+  readonly sshUser?: pulumi.Input<string>;
+  /** Private key the remote command logs in with. Secret. */
+  readonly sshPrivateKey: pulumi.Input<string>;
+  /** Pinned nats-server release, `x.y.z`. */
+  readonly natsVersion: string;
+  /** SHA-256 of the release tarball. */
+  readonly natsSha256: string;
+  /** JetStream `max_file_store` in bytes. */
+  readonly maxFileStoreBytes: number;
+  /** Password of the `akira` client user. Secret. */
+  readonly clientPassword: pulumi.Input<string>;
+  /** Password of the system-account user. Secret. */
+  readonly systemPassword: pulumi.Input<string>;
+  /** nats-server release download base (tests and mirrors). Default: GitHub releases. */
+  readonly releaseBaseUrl?: string;
+}
+
+const DEFAULTS = { pilotName: "akira-cache-01-staging", sshUser: "root" } as const;
+
+export class PilotNode extends pulumi.ComponentResource {
+  readonly name: string;
+  /** The pilot's client URL, without credentials. */
+  readonly natsUrl: string;
+  readonly address: string;
+  /** The config command; the stream depends on it. */
+  readonly nodeCommands: readonly command.remote.Command[];
+
+  constructor(name: string, args: PilotNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("akira:nats:PilotNode", name, {}, opts);
+    const pilotName = args.pilotName ?? DEFAULTS.pilotName;
+    const secretsConf = pulumi.secret(
+      pulumi
+        .all([args.clientPassword, args.systemPassword])
+        .apply(([client, system]) =>
+          renderNatsSecrets(pilotSecretsInput({ clientPassword: client, systemPassword: system })),
+        ),
+    );
+    const config = nodeConfigCommand(
+      `${name}-config`,
+      {
+        host: args.pilotHost,
+        user: args.sshUser ?? DEFAULTS.sshUser,
+        privateKey: args.sshPrivateKey,
+        commandText: renderNodeCommand("prepare-host", {
+          natsVersion: args.natsVersion,
+          natsSha256: args.natsSha256,
+          confText: renderPilotConf({ serverName: pilotName, maxFileStoreBytes: args.maxFileStoreBytes }),
+          // The pilot's monitoring port is bound to loopback (it has no authentication).
+          monitorUrl: monitorUrl(PILOT_MONITOR_HOST, VM_PORTS.monitor),
+          releaseBaseUrl: args.releaseBaseUrl,
+        }),
+        secretsConf,
+      },
+      { parent: this },
+    );
+    this.name = pilotName;
+    this.address = args.pilotHost;
+    this.natsUrl = clientUrl(args.pilotHost, VM_PORTS.client);
+    this.nodeCommands = [config];
+    this.registerOutputs({ natsUrl: this.natsUrl, name: this.name, address: this.address });
+  }
+}
