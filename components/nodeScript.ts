@@ -1,0 +1,358 @@
+/**
+ * The bash script that every NATS host runs as the text of its remote command (and that the tests
+ * and the local rolling-upgrade rehearsal run in a temporary root). One node, one run:
+ *
+ * 1. install the pinned nats-server release into a versioned directory, after checking the
+ *    tarball's SHA-256, unless that version is installed already; a stable symlink points at the
+ *    version in use, so an upgrade or a downgrade is a symlink swap;
+ * 2. write nats-server.conf (from this script's text) and secrets.conf (from STDIN, never the
+ *    command text) into a staging directory and validate them with the NEW binary
+ *    (`nats-server -t`); an invalid pair is refused and the running node is left alone;
+ * 3. nothing changed and the node is healthy: no-op (an idempotent `pulumi up`);
+ * 4. otherwise roll this one node: lame-duck the running server (nats-server moves its raft
+ *    leaders — streams and the meta group — to the peers when it enters lame-duck mode, see
+ *    `transferRaftLeaders` in nats-server's server/raft.go, "Used in lameduck mode to move off the
+ *    leaders"), wait for it to exit, swap config and binary, start it and wait for the full
+ *    `/healthz` (JetStream current with the meta leader and every stream caught up);
+ * 5. record the SHA-256 of the applied nats-server.conf for the drift check.
+ *
+ * The next node's command depends on this one, so a non-zero exit here stops the roll with the
+ * remaining nodes untouched.
+ */
+
+import { createHash } from "node:crypto";
+
+/** Where things live on the host. Every path absolute. */
+export interface NodePaths {
+  /** Directory of nats-server.conf, secrets.conf and the checksum. Default `/etc/nats`. */
+  readonly confDir: string;
+  /** Versioned installs live in `<installDir>/<version>/nats-server`. Default `/opt/nats`. */
+  readonly installDir: string;
+  /** Stable symlink the service runs. Default `/usr/local/bin/nats-server`. */
+  readonly binLink: string;
+}
+
+/**
+ * Shell snippets that control the nats-server service. Each is run with `eval` by bash.
+ * Defaults drive the systemd unit `nats-server` (its `ExecStart` must run {@link NodePaths.binLink}
+ * with `-c <confDir>/nats-server.conf`, and `Restart=on-failure`, so that the clean exit after
+ * lame-duck mode is not undone by a restart of the old process).
+ */
+export interface ServiceCommands {
+  /** Starts the service. Default `systemctl start nats-server`. */
+  readonly start: string;
+  /** Stops the service and waits for it (a no-op once it has exited). Default `systemctl stop nats-server`. */
+  readonly stop: string;
+  /** Exit 0 when the service is running. Default `systemctl is-active --quiet nats-server`. */
+  readonly isActive: string;
+  /** Prints the server's PID (0 or nothing when stopped). Default `systemctl show --property=MainPID --value nats-server`. */
+  readonly mainPid: string;
+  /** Prints the last lines of the server's log. Default `journalctl -u nats-server -n 40 --no-pager`. */
+  readonly logTail: string;
+}
+
+export interface NodeScriptInput {
+  /** nats-server release, `x.y.z` (a pre-release suffix such as `-rc.1` allowed). */
+  readonly natsVersion: string;
+  /** SHA-256 of `nats-server-v<natsVersion>-linux-amd64.tar.gz`, from the release's SHA256SUMS. */
+  readonly natsSha256: string;
+  /** The rendered nats-server.conf (`renderNatsConf`): holds no secret. */
+  readonly confText: string;
+  /** This node's monitoring URL, e.g. `http://10.0.1.11:8222` (private address). */
+  readonly monitorUrl: string;
+  /** Host paths. Defaults: see {@link NodePaths}. */
+  readonly paths?: Partial<NodePaths>;
+  /** Service control. Defaults: systemd, see {@link ServiceCommands}. */
+  readonly service?: Partial<ServiceCommands>;
+  /** Release download base; the tarball is `<base>/v<version>/<name>`. Default {@link DEFAULT_RELEASE_BASE_URL}. */
+  readonly releaseBaseUrl?: string;
+  /** Seconds to wait for the full `/healthz` after a start. Default 120. */
+  readonly healthTimeoutSec?: number;
+  /** Seconds to wait for the lame-duck exit (lame_duck_duration plus margin). Default 120. */
+  readonly stopTimeoutSec?: number;
+  /** `chown` of the written config files; empty string skips it. Default `nats:nats`. */
+  readonly configOwner?: string;
+}
+
+export const DEFAULT_RELEASE_BASE_URL = "https://github.com/nats-io/nats-server/releases/download";
+export const DEFAULT_NODE_PATHS: NodePaths = {
+  confDir: "/etc/nats",
+  installDir: "/opt/nats",
+  binLink: "/usr/local/bin/nats-server",
+};
+export const SYSTEMD_SERVICE: ServiceCommands = {
+  start: "systemctl start nats-server",
+  stop: "systemctl stop nats-server",
+  isActive: "systemctl is-active --quiet nats-server",
+  mainPid: "systemctl show --property=MainPID --value nats-server",
+  logTail: "journalctl -u nats-server -n 40 --no-pager",
+};
+/** File, next to nats-server.conf, holding `sha256sum` output for the applied config. */
+export const CONF_CHECKSUM_FILE = "nats-server.conf.sha256";
+
+const VERSION_RE = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const CONF_EOF = "AKIRA_NATS_CONF_EOF";
+
+/** The release tarball's file name for a version. */
+export function releaseTarballName(version: string): string {
+  return `nats-server-v${version}-linux-amd64.tar.gz`;
+}
+
+/**
+ * The exact bytes the script writes as nats-server.conf: `confText`, newline-terminated.
+ * Its SHA-256 is what the host records in {@link CONF_CHECKSUM_FILE}.
+ */
+export function appliedConfText(confText: string): string {
+  return confText.endsWith("\n") ? confText : `${confText}\n`;
+}
+
+/** Hex SHA-256 of the config as applied; compare it with the first field of {@link CONF_CHECKSUM_FILE}. */
+export function confChecksum(confText: string): string {
+  return createHash("sha256").update(appliedConfText(confText)).digest("hex");
+}
+
+/** Renders the node script. Throws on malformed input, naming the field and the fix. */
+export function renderNodeScript(input: NodeScriptInput): string {
+  const paths = { ...DEFAULT_NODE_PATHS, ...input.paths };
+  const service = { ...SYSTEMD_SERVICE, ...input.service };
+  validate(input, paths);
+  const base = (input.releaseBaseUrl ?? DEFAULT_RELEASE_BASE_URL).replace(/\/+$/, "");
+  const vars: Record<string, string> = {
+    VERSION: input.natsVersion,
+    SHA256: input.natsSha256,
+    TARBALL: releaseTarballName(input.natsVersion),
+    RELEASE_URL: `${base}/v${input.natsVersion}/${releaseTarballName(input.natsVersion)}`,
+    MONITOR_URL: input.monitorUrl.replace(/\/+$/, ""),
+    CONF_DIR: paths.confDir,
+    INSTALL_DIR: paths.installDir,
+    BIN_LINK: paths.binLink,
+    HEALTH_TIMEOUT: String(input.healthTimeoutSec ?? 120),
+    STOP_TIMEOUT: String(input.stopTimeoutSec ?? 120),
+    CONFIG_OWNER: input.configOwner ?? "nats:nats",
+    SVC_START: service.start,
+    SVC_STOP: service.stop,
+    SVC_IS_ACTIVE: service.isActive,
+    SVC_MAIN_PID: service.mainPid,
+    SVC_LOG_TAIL: service.logTail,
+    CHECKSUM_FILE: CONF_CHECKSUM_FILE,
+  };
+  const header = Object.entries(vars)
+    .map(([k, v]) => `readonly ${k}=${shellQuote(v)}`)
+    .join("\n");
+  const confBody = appliedConfText(input.confText);
+  return [
+    "# akira-nats node script: install, validate, roll one nats-server node. Needs bash.",
+    // The remote command runs in the login shell, which may not be bash: refuse clearly then.
+    `if [ -z "\${BASH_VERSION:-}" ]; then echo "akira-nats node: this script needs bash (run it with bash, or make bash the SSH user's login shell)" >&2; exit 1; fi`,
+    "set -euo pipefail",
+    "umask 077",
+    header,
+    "conf_text() {",
+    `cat <<'${CONF_EOF}'`,
+    confBody + CONF_EOF,
+    "}",
+    BODY,
+  ].join("\n");
+}
+
+function validate(input: NodeScriptInput, paths: NodePaths): void {
+  const problems: string[] = [];
+  if (!VERSION_RE.test(input.natsVersion)) {
+    problems.push(`natsVersion "${input.natsVersion}" is not x.y.z (e.g. 2.10.22)`);
+  }
+  if (!SHA256_RE.test(input.natsSha256)) {
+    problems.push("natsSha256 is not 64 lowercase hex characters (take it from the release's SHA256SUMS)");
+  }
+  if (!/^https?:\/\/[^\s'"]+$/.test(input.monitorUrl)) {
+    problems.push(`monitorUrl "${input.monitorUrl}" is not an http(s) URL such as http://10.0.1.11:8222`);
+  }
+  for (const [key, value] of Object.entries(paths)) {
+    if (!value.startsWith("/")) problems.push(`paths.${key} "${value}" is not an absolute path`);
+  }
+  for (const [key, value] of [
+    ["healthTimeoutSec", input.healthTimeoutSec],
+    ["stopTimeoutSec", input.stopTimeoutSec],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      problems.push(`${key} ${value} is not a positive whole number of seconds`);
+    }
+  }
+  if (input.confText.split("\n").includes(CONF_EOF)) {
+    problems.push(`confText contains the line ${CONF_EOF}, which ends the embedded config early`);
+  }
+  if (problems.length > 0) throw new Error(`renderNodeScript: ${problems.join("; ")}`);
+}
+
+/** Single-quoted bash word. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The script body; the variables above are its only input besides STDIN. */
+const BODY = String.raw`
+say() { printf 'akira-nats node: %s\n' "$*"; }
+fail() { printf 'akira-nats node: %s\n' "$*" >&2; exit 1; }
+
+for tool in curl sha256sum tar flock; do
+  command -v "$tool" >/dev/null || fail "$tool is missing on this host: install it (apt-get install -y $tool) and re-run"
+done
+
+CONF="$CONF_DIR/nats-server.conf"
+SECRETS="$CONF_DIR/secrets.conf"
+TARGET_DIR="$INSTALL_DIR/$VERSION"
+TARGET_BIN="$TARGET_DIR/nats-server"
+STAGE=""
+PKG_STAGE=""
+cleanup() {
+  if [ -n "$STAGE" ]; then rm -rf -- "$STAGE"; fi
+  if [ -n "$PKG_STAGE" ]; then rm -rf -- "$PKG_STAGE"; fi
+}
+trap cleanup EXIT
+
+mkdir -p -- "$CONF_DIR" "$INSTALL_DIR" "$(dirname -- "$BIN_LINK")"
+# One run at a time per host (a retried pulumi up, a manual run).
+exec 9>"$CONF_DIR/.akira-nats.lock"
+flock -w 300 9 || fail "another akira-nats node run holds $CONF_DIR/.akira-nats.lock for 300 s: wait for it and re-run"
+
+# secrets.conf arrives on STDIN; it is never part of this text and never printed.
+STAGE="$(mktemp -d "$CONF_DIR/.stage.XXXXXX")"
+if [ -t 0 ]; then fail "secrets.conf is expected on STDIN (the remote command's stdin): nothing was changed"; fi
+cat >"$STAGE/secrets.conf"
+[ -s "$STAGE/secrets.conf" ] || fail "secrets.conf on STDIN was empty: pass renderNatsSecrets(...) as the command's stdin; nothing was changed"
+conf_text >"$STAGE/nats-server.conf"
+
+# Error output of nats-server may quote the config it read: keep secret values out of it.
+redact() {
+  local text="$1" value
+  while IFS= read -r value; do
+    [ -n "$value" ] && text="${"$"}{text//"$value"/<redacted>}"
+  done < <(grep -o '"[^"]\{4,\}"' "$STAGE/secrets.conf" 2>/dev/null | tr -d '"' || true)
+  printf '%s\n' "$text"
+}
+
+alive() {
+  local state
+  state="$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# The lock's descriptor must not leak into the server, or the server would hold the lock forever.
+start_service() { eval "$SVC_START" 9>&-; }
+
+is_active() { eval "$SVC_IS_ACTIVE" >/dev/null 2>&1; }
+
+log_tail() { redact "$(eval "$SVC_LOG_TAIL" 2>&1 || true)" >&2; }
+
+healthz() { curl -fsS --max-time 3 "$MONITOR_URL$1" 2>&1; }
+
+wait_healthy() {
+  local path="$1" deadline=$((SECONDS + HEALTH_TIMEOUT)) last="no answer yet"
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if ! is_active; then
+      log_tail
+      fail "nats-server is not running after the start (log above): fix the cause and re-run pulumi up; the roll stops at this node"
+    fi
+    if last="$(healthz "$path")"; then return 0; fi
+    sleep 0.5
+  done
+  log_tail
+  fail "$MONITOR_URL$path not ok within $HEALTH_TIMEOUT s (last answer: $last); the roll stops at this node and the remaining nodes are untouched: check the log above, fix, re-run pulumi up"
+}
+
+record_checksum() {
+  (cd -- "$CONF_DIR" && sha256sum nats-server.conf >"$CHECKSUM_FILE.tmp" && mv -f -- "$CHECKSUM_FILE.tmp" "$CHECKSUM_FILE")
+  chmod 0644 "$CONF_DIR/$CHECKSUM_FILE"
+}
+
+# --- 1. the pinned release, verified, in its own versioned directory ---------------------------
+if [ -x "$TARGET_BIN" ] && [ "$(cat "$TARGET_DIR/tarball.sha256" 2>/dev/null || true)" = "$SHA256" ]; then
+  say "nats-server $VERSION already installed in $TARGET_DIR"
+else
+  PKG_STAGE="$(mktemp -d "$INSTALL_DIR/.stage-$VERSION.XXXXXX")"
+  say "downloading $RELEASE_URL"
+  curl -fsSL --retry 3 -o "$PKG_STAGE/$TARBALL" "$RELEASE_URL" \
+    || fail "download of $RELEASE_URL failed: check natsVersion and the host's outbound HTTPS; nothing was changed"
+  actual="$(sha256sum "$PKG_STAGE/$TARBALL" | cut -d' ' -f1)"
+  [ "$actual" = "$SHA256" ] \
+    || fail "SHA-256 mismatch for $TARBALL: expected $SHA256 (natsSha256), got $actual; refusing to install, nothing was changed: set natsSha256 from the release's SHA256SUMS"
+  tar -xzf "$PKG_STAGE/$TARBALL" -C "$PKG_STAGE" \
+    || fail "$TARBALL is not a readable tar.gz; nothing was changed"
+  unpacked="$PKG_STAGE/nats-server-v$VERSION-linux-amd64/nats-server"
+  [ -f "$unpacked" ] || fail "$TARBALL has no nats-server-v$VERSION-linux-amd64/nats-server; nothing was changed"
+  chmod 0755 "$unpacked"
+  "$unpacked" --version >/dev/null 2>&1 || fail "the nats-server in $TARBALL does not run on this host (wrong architecture?); nothing was changed"
+  mkdir "$PKG_STAGE/pkg"
+  mv -- "$unpacked" "$PKG_STAGE/pkg/nats-server"
+  printf '%s\n' "$SHA256" >"$PKG_STAGE/pkg/tarball.sha256"
+  chmod 0755 "$PKG_STAGE/pkg"
+  # A directory rename is atomic: a version directory is complete or absent.
+  rm -rf -- "$TARGET_DIR"
+  mv -- "$PKG_STAGE/pkg" "$TARGET_DIR"
+  say "installed nats-server $VERSION in $TARGET_DIR (SHA-256 verified)"
+fi
+
+# --- 2. validate the new pair with the new binary before anything running is touched ----------
+if ! check="$("$TARGET_BIN" -t -c "$STAGE/nats-server.conf" 2>&1)"; then
+  printf '%s\n' "$(redact "$check")" >&2
+  fail "nats-server $VERSION refuses the new configuration (above): nothing was changed, the running node keeps its old configuration; fix the config and re-run pulumi up"
+fi
+
+first_start=false
+[ -f "$CONF" ] || first_start=true
+changes=()
+[ "$(readlink -- "$BIN_LINK" 2>/dev/null || true)" = "$TARGET_BIN" ] || changes+=("binary -> $VERSION")
+cmp -s -- "$STAGE/nats-server.conf" "$CONF" || changes+=("nats-server.conf")
+cmp -s -- "$STAGE/secrets.conf" "$SECRETS" || changes+=("secrets.conf")
+
+# A brand-new node may be the first of a cluster that has no meta leader yet, so its gate is
+# "JetStream enabled"; every later roll waits for the full /healthz (JetStream current).
+gate="/healthz"
+if [ "$first_start" = true ]; then gate="/healthz?js-enabled-only=true"; fi
+
+# --- 3. nothing changed -----------------------------------------------------------------------
+if [ "${"$"}{#changes[@]}" -eq 0 ]; then
+  if ! is_active; then
+    say "configuration unchanged, nats-server not running: starting it"
+    start_service
+  fi
+  wait_healthy "$gate"
+  record_checksum
+  say "unchanged: nats-server $VERSION healthy, nothing to do"
+  exit 0
+fi
+
+# --- 4. roll this node --------------------------------------------------------------------------
+say "changes: ${"$"}{changes[*]}"
+if is_active; then
+  pid="$(eval "$SVC_MAIN_PID" 2>/dev/null || true)"
+  if [ -n "$pid" ] && [ "$pid" != 0 ] && alive "$pid"; then
+    # Lame-duck mode (SIGUSR2) first moves this server's raft leaders (streams, meta) to its peers,
+    # stops accepting clients and sends connected clients to the other servers, then exits.
+    say "lame-duck mode for pid $pid: leaders move to the peers, clients reconnect elsewhere"
+    start_ldm=$SECONDS
+    kill -USR2 "$pid" || fail "could not signal lame-duck mode to pid $pid: run this as root"
+    deadline=$((SECONDS + STOP_TIMEOUT))
+    while alive "$pid"; do
+      [ "$SECONDS" -lt "$deadline" ] || fail "nats-server pid $pid still running $STOP_TIMEOUT s after lame-duck mode: nothing was swapped; stop it by hand or raise stopTimeoutSec, then re-run"
+      sleep 0.2
+    done
+    say "nats-server exited after $((SECONDS - start_ldm)) s of lame-duck mode"
+  fi
+  eval "$SVC_STOP" >/dev/null 2>&1 || true
+fi
+
+if [ -n "$CONFIG_OWNER" ]; then chown -- "$CONFIG_OWNER" "$STAGE/nats-server.conf" "$STAGE/secrets.conf"; fi
+chmod 0640 "$STAGE/nats-server.conf"
+chmod 0600 "$STAGE/secrets.conf"
+mv -f -- "$STAGE/secrets.conf" "$SECRETS"
+mv -f -- "$STAGE/nats-server.conf" "$CONF"
+ln -sfn -- "$TARGET_BIN" "$BIN_LINK.akira-new"
+mv -Tf -- "$BIN_LINK.akira-new" "$BIN_LINK"
+
+say "starting nats-server $VERSION"
+start_service || { log_tail; fail "starting nats-server failed (log above); the roll stops at this node"; }
+wait_healthy "$gate"
+record_checksum
+say "healthy: nats-server $VERSION, $MONITOR_URL$gate ok"
+`;

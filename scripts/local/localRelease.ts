@@ -1,0 +1,60 @@
+/**
+ * A nats-server "release" on the local disk, laid out like GitHub's release downloads
+ * (`<base>/v<version>/nats-server-v<version>-linux-amd64.tar.gz`), so the node script installs
+ * from a `file://` URL exactly as it installs from GitHub on a VM.
+ *
+ * The binary is the nats-server installed on this machine, packaged under any version string:
+ * the rehearsal "upgrades" 2.9.10 to e.g. 2.9.11-local, which exercises the whole path (download,
+ * SHA-256 check, versioned install, symlink swap, roll) but not a change of server behaviour.
+ */
+
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { releaseTarballName } from "../../components/nodeScript";
+import { natsServerBin } from "./localNats";
+
+export interface LocalRelease {
+  readonly version: string;
+  /** `file://` base URL for `releaseBaseUrl`. */
+  readonly baseUrl: string;
+  readonly tarballPath: string;
+  /** Hex SHA-256 of the tarball. */
+  readonly sha256: string;
+}
+
+/** Absolute path of the nats-server binary on the PATH (or `$NATS_SERVER_BIN`). */
+export function installedNatsServerPath(): string {
+  const bin = natsServerBin();
+  if (bin.includes("/")) return bin;
+  const r = spawnSync("bash", ["-c", `command -v ${bin}`], { encoding: "utf8" });
+  const path = r.stdout.trim();
+  if (r.status !== 0 || path === "") {
+    throw new Error(
+      "nats-server not found on the PATH: install it with `sudo apt-get install -y nats-server`",
+    );
+  }
+  return path;
+}
+
+/** Packages the installed nats-server as release `version` under `<dir>/releases`. */
+export function packageLocalRelease(dir: string, version: string): LocalRelease {
+  const releases = join(dir, "releases");
+  const versionDir = join(releases, `v${version}`);
+  mkdirSync(versionDir, { recursive: true });
+  const work = mkdtempSync(join(dir, "pkg-"));
+  try {
+    const top = `nats-server-v${version}-linux-amd64`;
+    mkdirSync(join(work, top));
+    copyFileSync(installedNatsServerPath(), join(work, top, "nats-server"));
+    const tarballPath = join(versionDir, releaseTarballName(version));
+    const r = spawnSync("tar", ["-czf", tarballPath, "-C", work, top], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`tar failed packaging ${version}: ${r.stderr}`);
+    const sha256 = createHash("sha256").update(readFileSync(tarballPath)).digest("hex");
+    return { version, baseUrl: pathToFileURL(releases).href, tarballPath, sha256 };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
