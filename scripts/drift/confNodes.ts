@@ -1,0 +1,116 @@
+/**
+ * Which nodes the conf check reads, and how: `--conf-root` (local files), `--ssh-host` (explicit
+ * addresses), or the stack's `nodes` output. Also where the expected (rendered) confs come from.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ConfNode } from "./confDrift";
+import { type HostFileReader, localRootReader, sshReader } from "./hostFiles";
+
+export class DriftUsageError extends Error {
+  override name = "DriftUsageError";
+}
+
+export interface SshHost {
+  readonly name: string;
+  readonly host: string;
+  readonly port?: number;
+}
+
+/** Parses `name=host[:port],…` (IPv6 in brackets: `name=[2001:db8::1]:22`). */
+export function parseSshHosts(text: string): SshHost[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((entry) => {
+      const m = /^([^=\s]+)=(\[[^\]]+\]|[^:\s]+)(?::(\d+))?$/.exec(entry);
+      if (m === null || m[1] === undefined || m[2] === undefined) {
+        throw new DriftUsageError(
+          `--ssh-host entry "${entry}" is not name=host[:port], e.g. akira-ga-1=203.0.113.10`,
+        );
+      }
+      const host = m[2].replace(/^\[|\]$/g, "");
+      return m[3] === undefined ? { name: m[1], host } : { name: m[1], host, port: Number(m[3]) };
+    });
+}
+
+/**
+ * Node names and public addresses from the stack outputs: an output `nodes` holding a list of
+ * `{ name, publicIp | ipv4Address | address | host }`. Undefined when the stack exports none.
+ */
+export function sshHostsFromOutputs(outputs: Readonly<Record<string, unknown>>): SshHost[] | undefined {
+  const nodes = outputs.nodes;
+  if (!Array.isArray(nodes)) return undefined;
+  const hosts: SshHost[] = [];
+  for (const n of nodes as Record<string, unknown>[]) {
+    const address = n.publicIp ?? n.ipv4Address ?? n.address ?? n.host;
+    if (typeof n.name === "string" && typeof address === "string")
+      hosts.push({ name: n.name, host: address });
+  }
+  return hosts.length > 0 ? hosts : undefined;
+}
+
+/** Reads `<dir>/<node>.conf`, the conf the program renders for that node; undefined when absent. */
+export async function expectedConfFrom(dir: string | undefined, node: string): Promise<string | undefined> {
+  if (dir === undefined) return undefined;
+  try {
+    return await readFile(join(dir, `${node}.conf`), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+export interface SshCredentials {
+  readonly username?: string;
+  readonly privateKey: string;
+  readonly hostKeys?: readonly string[];
+  readonly timeoutMs?: number;
+}
+
+/** Opens a reader per node; on a failure closes the ones already open and rethrows. */
+export async function openConfNodes(
+  names: readonly string[],
+  open: (name: string) => Promise<HostFileReader>,
+  expectedDir: string | undefined,
+): Promise<ConfNode[]> {
+  const nodes: ConfNode[] = [];
+  try {
+    for (const name of names) {
+      const reader = await open(name);
+      const expectedConf = await expectedConfFrom(expectedDir, name);
+      nodes.push(expectedConf === undefined ? { name, reader } : { name, reader, expectedConf });
+    }
+    return nodes;
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.reader.close()));
+    throw err;
+  }
+}
+
+export function localOpener(root: string): (name: string) => Promise<HostFileReader> {
+  return async (name) => localRootReader(root, name);
+}
+
+export function sshOpener(
+  hosts: readonly SshHost[],
+  creds: SshCredentials,
+): (name: string) => Promise<HostFileReader> {
+  return (name) => {
+    const h = hosts.find((x) => x.name === name);
+    if (h === undefined) throw new DriftUsageError(`no SSH address for node ${name}`);
+    return sshReader({ ...creds, host: h.host, ...(h.port === undefined ? {} : { port: h.port }) });
+  };
+}
+
+/** The base64 key blobs of a known_hosts file (hosts are not matched: the file is per stack). */
+export function hostKeysFromKnownHosts(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith("#"))
+    .map((l) => l.split(/\s+/))
+    .map((f) => (f[0]?.startsWith("@") ? f[3] : f[2]))
+    .filter((k): k is string => k !== undefined);
+}

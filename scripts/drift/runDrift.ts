@@ -1,0 +1,71 @@
+/**
+ * Runs the drift checks of one stack and builds the report. Each check is optional, so the same
+ * code serves CI (everything), a workstation, and the local rehearsal (`--skip-preview`).
+ * A check that cannot run (server unreachable, SSH refused) throws: that is an error (exit 1),
+ * never "no drift".
+ */
+import { type ConnectionTarget, connectNats } from "../../components/jetstream/connection";
+import { type ConfNode, type ConfPaths, checkNodeConf } from "./confDrift";
+import type { DeclaredStream } from "./declaredStream";
+import { type PreviewRunner, previewFindings } from "./pulumiPreview";
+import { buildReport, type CheckResult, checkResult, type DriftReport, skipped } from "./report";
+import { compareStream, readLiveStream } from "./streamDrift";
+
+export interface DriftOptions {
+  readonly stack: string;
+  /** The Pulumi project directory. */
+  readonly workDir: string;
+  /** The Pulumi preview; a string skips it and says why. */
+  readonly preview: PreviewRunner | string;
+  /** The live stream comparison; a string skips it and says why. */
+  readonly stream: { readonly declared: DeclaredStream; readonly target: ConnectionTarget } | string;
+  /** The conf checksum comparison; a string skips it and says why. */
+  readonly conf: { readonly nodes: () => Promise<readonly ConfNode[]>; readonly paths?: ConfPaths } | string;
+}
+
+export async function runDrift(opts: DriftOptions): Promise<DriftReport> {
+  const checks: CheckResult[] = [];
+  checks.push(await previewCheck(opts));
+  checks.push(await streamCheck(opts));
+  checks.push(await confCheck(opts));
+  return buildReport(opts.stack, checks);
+}
+
+async function previewCheck(opts: DriftOptions): Promise<CheckResult> {
+  if (typeof opts.preview === "string") return skipped("preview", opts.preview);
+  const outcome = await opts.preview.preview(opts.stack, opts.workDir);
+  const findings = previewFindings(opts.stack, outcome);
+  return checkResult(
+    "preview",
+    "pulumi preview --refresh --expect-no-changes --diff",
+    findings,
+    findings.length > 0 ? outcome.diff : undefined,
+  );
+}
+
+async function streamCheck(opts: DriftOptions): Promise<CheckResult> {
+  if (typeof opts.stream === "string") return skipped("stream", opts.stream);
+  const { declared, target } = opts.stream;
+  const nc = await connectNats({ ...target, name: "akira-nats drift" });
+  try {
+    const live = await readLiveStream(nc, declared.name);
+    const detail = `stream ${declared.name} declared R${declared.replicas} on ${declared.subjects.join(", ")}, compared with the live stream`;
+    return checkResult("stream", detail, compareStream(declared, live));
+  } finally {
+    await nc.close();
+  }
+}
+
+async function confCheck(opts: DriftOptions): Promise<CheckResult> {
+  if (typeof opts.conf === "string") return skipped("conf", opts.conf);
+  const nodes = await opts.conf.nodes();
+  try {
+    const findings = [];
+    for (const node of nodes) findings.push(...(await checkNodeConf(node, opts.conf.paths)));
+    const known = nodes.filter((n) => n.expectedConf !== undefined || n.expectedSha256 !== undefined).length;
+    const detail = `nats-server.conf of ${nodes.map((n) => n.name).join(", ")} against the recorded checksum${known > 0 ? ` and what the program renders (${known} of ${nodes.length})` : ""}`;
+    return checkResult("conf", detail, findings);
+  } finally {
+    await Promise.all(nodes.map((n) => n.reader.close()));
+  }
+}

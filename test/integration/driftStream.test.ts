@@ -1,0 +1,188 @@
+/**
+ * `akira-nats drift` against a real 3-node cluster: the stream changed by hand (replicas and a
+ * limit) is reported field by field with the declared and the live value, exit 2; an untouched
+ * stream exits 0; an unreachable cluster exits 1 with one line.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { connect } from "nats";
+import { freePort } from "../../scripts/local/localNats";
+import { startCluster, tempDir } from "../helpers/localNats";
+
+const ROOT = join(__dirname, "..", "..");
+const MAX_BYTES = 64 * 1024 * 1024;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The real CLI, as an operator runs it. */
+function drift(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "scripts", "akira-nats.ts"), "drift", ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => {
+      stdout += String(d);
+    });
+    p.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
+    p.once("error", reject);
+    p.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function writeStackConfig(dir: string, stack: string): void {
+  writeFileSync(
+    join(dir, `Pulumi.${stack}.yaml`),
+    [
+      "config:",
+      "  akira-nats:mode: cluster",
+      "  akira-nats:streamName: AKIRA_CDR",
+      '  akira-nats:streamReplicas: "3"',
+      "  akira-nats:streamSubjects:",
+      '    - "akira.cdr.>"',
+      `  akira-nats:streamMaxBytes: "${MAX_BYTES}"`,
+      "  akira-nats:clientPassword:",
+      "    secure: v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBBBB",
+      "",
+    ].join("\n"),
+  );
+}
+
+describe("drift - live stream against the stack's declaration", () => {
+  it("reports replicas and max_bytes changed by hand (exit 2), none before (exit 0)", {
+    timeout: 120_000,
+  }, async (t) => {
+    const cluster = await startCluster(t);
+    const nc = await connect({
+      servers: cluster.servers.split(","),
+      user: cluster.user,
+      pass: cluster.secrets.clientPassword,
+    });
+    t.after(() => nc.close());
+    const jsm = await nc.jetstreamManager();
+    const created = await jsm.streams.add({
+      name: "AKIRA_CDR",
+      subjects: ["akira.cdr.>"],
+      num_replicas: 3,
+      max_bytes: MAX_BYTES,
+    });
+    assert.equal(created.config.num_replicas, 3);
+
+    const work = tempDir(t);
+    writeStackConfig(work, "ga");
+    const args = [
+      "--stack",
+      "ga",
+      "--work-dir",
+      work,
+      "--skip-preview",
+      "--skip-conf",
+      "-s",
+      cluster.servers,
+    ];
+    const env = { NATS_PASSWORD: cluster.secrets.clientPassword };
+
+    const clean = await drift([...args, "--json"], env);
+    assert.equal(clean.stderr, "");
+    assert.equal(clean.code, 0);
+    const cleanReport = JSON.parse(clean.stdout);
+    assert.equal(cleanReport.drift, false);
+    assert.deepEqual(
+      cleanReport.checks.map((c: { check: string; status: string }) => [c.check, c.status]),
+      [
+        ["preview", "skipped"],
+        ["stream", "ok"],
+        ["conf", "skipped"],
+      ],
+    );
+
+    // By hand, as an operator with `nats stream edit` would.
+    const info = await jsm.streams.info("AKIRA_CDR");
+    await jsm.streams.update("AKIRA_CDR", { ...info.config, num_replicas: 1, max_bytes: 1024 * 1024 });
+
+    const drifted = await drift([...args, "--json"], env);
+    assert.equal(drifted.stderr, "");
+    assert.equal(drifted.code, 2);
+    const report = JSON.parse(drifted.stdout);
+    assert.equal(report.drift, true);
+    const stream = report.checks.find((c: { check: string }) => c.check === "stream");
+    assert.equal(stream.status, "drift");
+    assert.deepEqual(stream.findings, [
+      { check: "stream", target: "AKIRA_CDR", field: "replicas", declared: "3", live: "1" },
+      {
+        check: "stream",
+        target: "AKIRA_CDR",
+        field: "maxBytes",
+        declared: String(MAX_BYTES),
+        live: "1048576",
+      },
+    ]);
+
+    const text = await drift(args, env);
+    assert.equal(text.code, 2);
+    assert.equal(
+      text.stdout,
+      [
+        "stack ga: DRIFT",
+        "preview: skipped (--skip-preview)",
+        "stream: drift (stream AKIRA_CDR declared R3 on akira.cdr.>, compared with the live stream)",
+        "  AKIRA_CDR replicas: declared 3, live 1",
+        `  AKIRA_CDR maxBytes: declared ${MAX_BYTES}, live 1048576`,
+        "conf: skipped (--skip-conf)",
+        "",
+      ].join("\n"),
+    );
+    assert.ok(!text.stdout.includes(cluster.secrets.clientPassword));
+  });
+
+  it("a deleted stream is drift, never an error", { timeout: 60_000 }, async (t) => {
+    const cluster = await startCluster(t);
+    const work = tempDir(t);
+    writeStackConfig(work, "ga");
+    const run = await drift(
+      ["--stack", "ga", "--work-dir", work, "--skip-preview", "--skip-conf", "-s", cluster.servers, "--json"],
+      { NATS_PASSWORD: cluster.secrets.clientPassword },
+    );
+    assert.equal(run.code, 2);
+    const stream = JSON.parse(run.stdout).checks.find((c: { check: string }) => c.check === "stream");
+    assert.deepEqual(stream.findings, [
+      { check: "stream", target: "AKIRA_CDR", field: "exists", declared: "true", live: "false" },
+    ]);
+  });
+
+  it("unreachable cluster - exit 1 with one line naming the URL", { timeout: 30_000 }, async (t) => {
+    const work = tempDir(t);
+    writeStackConfig(work, "ga");
+    const url = `nats://127.0.0.1:${await freePort("127.0.0.1")}`;
+    const run = await drift([
+      "--stack",
+      "ga",
+      "--work-dir",
+      work,
+      "--skip-preview",
+      "--skip-conf",
+      "-s",
+      url,
+      "--timeout",
+      "1000",
+    ]);
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, "");
+    assert.equal(
+      run.stderr,
+      `akira-nats: cannot reach NATS at ${url} (CONNECTION_REFUSED, gave up after 1000 ms): check that the servers run and that the address, port and firewall are right (for GA from outside the private network, use the admin tunnel)\n`,
+    );
+  });
+});
