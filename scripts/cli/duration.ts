@@ -1,0 +1,14 @@
+/** Durations on the command line as Go and the `nats` CLI write them: `500ms`, `30s`, `5m`, `24h`, `1h30m`. */
+import { UsageError } from "./connectionFlags";
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `value` for `flag`; a bad value is a {@link UsageError} naming the flag and an example. */
+export function parseDurationMs(value: string, flag: string): number {
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
+  const joined = parts.map((p) => p[0]).join("");
+  if (parts.length === 0 || joined !== value) {
+    throw new UsageError(`${flag} must be a duration such as 500ms, 30s, 5m or 1h30m, got "${value}"`);
+  }
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] ?? "s"] ?? 0), 0);
+}

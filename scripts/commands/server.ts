@@ -1,0 +1,155 @@
+/**
+ * `akira-nats server list` (runbook step 7: every node up, routed, JetStream on) and
+ * `akira-nats server check stream` (a Nagios check: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+ */
+import type { Command, CommanderError } from "commander";
+import { connectNats } from "../../components/jetstream/connection";
+import { listServers, type ServerSummary, TooFewServersError } from "../../components/jetstream/servers";
+import { checkStream, type StreamCheckResult, unknownResult } from "../../components/jetstream/streamCheck";
+import {
+  type ConnectionFlags,
+  connectionTarget,
+  UsageError,
+  withConnectionFlags,
+} from "../cli/connectionFlags";
+import { parseDurationMs } from "../cli/duration";
+import { formatDuration, renderJson, renderTable } from "../cli/output";
+
+/** A non-negative integer flag, or a {@link UsageError} naming it. */
+export function parseCount(value: string | undefined, flag: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new UsageError(`${flag} must be an integer of at least ${min}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+export function renderServers(servers: readonly ServerSummary[]): string {
+  const rows = servers.map((s) => [
+    s.name,
+    s.cluster,
+    s.host,
+    s.version,
+    s.jetstream,
+    s.connections,
+    s.routes,
+    formatDuration(s.uptimeMs),
+  ]);
+  const clusters = new Set(servers.map((s) => s.cluster).filter((c) => c !== ""));
+  const footer = [
+    "",
+    clusters.size,
+    servers.length,
+    "",
+    servers.filter((s) => s.jetstream).length,
+    servers.reduce((n, s) => n + s.connections, 0),
+    "",
+    "",
+  ];
+  return renderTable(["Name", "Cluster", "Host", "Version", "JS", "Conns", "Routes", "Uptime"], rows, {
+    title: "Server Overview",
+    footer,
+  });
+}
+
+function registerList(server: Command): void {
+  withConnectionFlags(
+    server
+      .command("list")
+      .alias("ls")
+      .description("List the servers through the system account (use --user system), like `nats server list`")
+      .option("--expect <n>", "fail unless this many servers answer")
+      .option("--wait <ms>", "how long to wait for answers", "3000")
+      .option("--json", "print the servers as JSON"),
+  ).action(async (flags: ConnectionFlags & { expect?: string; wait: string; json?: boolean }) => {
+    const expect = parseCount(flags.expect, "--expect", 1);
+    const timeoutMs = parseCount(flags.wait, "--wait", 1);
+    try {
+      const servers = await listServers(connectionTarget(flags), { expect, timeoutMs });
+      process.stdout.write(
+        flags.json ? renderJson({ servers, expected: expect ?? null }) : renderServers(servers),
+      );
+    } catch (err) {
+      if (err instanceof TooFewServersError && err.servers.length > 0) {
+        process.stdout.write(
+          flags.json
+            ? renderJson({ servers: err.servers, expected: expect ?? null })
+            : renderServers(err.servers),
+        );
+      }
+      throw err;
+    }
+  });
+}
+
+interface CheckFlags extends ConnectionFlags {
+  stream: string;
+  peerExpect?: string;
+  lagCritical?: string;
+  seenCritical?: string;
+}
+
+/** Flags that cannot be parsed, unreachable servers, a refused password: UNKNOWN (3). */
+async function runStreamCheck(flags: CheckFlags): Promise<StreamCheckResult> {
+  let opts: Parameters<typeof checkStream>[1];
+  let target: ReturnType<typeof connectionTarget>;
+  try {
+    opts = {
+      stream: flags.stream,
+      peerExpect: parseCount(flags.peerExpect, "--peer-expect", 1),
+      lagCritical: parseCount(flags.lagCritical, "--lag-critical"),
+      seenCriticalMs:
+        flags.seenCritical === undefined ? undefined : parseDurationMs(flags.seenCritical, "--seen-critical"),
+    };
+    target = connectionTarget(flags);
+  } catch (err) {
+    return unknownResult(flags.stream, (err as Error).message);
+  }
+  let nc: Awaited<ReturnType<typeof connectNats>>;
+  try {
+    nc = await connectNats({ ...target, name: "akira-nats server check" });
+  } catch (err) {
+    return unknownResult(flags.stream, (err as Error).message);
+  }
+  try {
+    return await checkStream(nc, opts);
+  } finally {
+    await nc.close();
+  }
+}
+
+function registerCheck(server: Command): void {
+  const check = server
+    .command("check")
+    .description("Nagios checks (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)");
+  const cmd = withConnectionFlags(
+    check
+      .command("stream")
+      .description("Check a stream's leader, replicas, lag and last-seen, like `nats server check stream`")
+      .requiredOption("--stream <name>", "stream to check, e.g. AKIRA_CDR")
+      .option("--peer-expect <n>", "leader plus replicas expected (default: the stream's replicas)")
+      .option("--lag-critical <n>", "CRITICAL when a replica lags more operations than this")
+      .option("--seen-critical <duration>", "CRITICAL when a replica was last seen longer ago, e.g. 10s"),
+  );
+  // Nagios wants the status on stdout and exit 3 even for flags commander rejects.
+  cmd
+    .showHelpAfterError(false)
+    .configureOutput({ outputError: () => {} })
+    .exitOverride((err: CommanderError) => {
+      if (err.exitCode === 0) throw err;
+      const message = err.message.replace(/^error: /, "");
+      process.stdout.write(`${unknownResult("", message).line}\n`);
+      throw Object.assign(new Error(message), { exitCode: 3 });
+    })
+    .action(async (flags: CheckFlags) => {
+      const result = await runStreamCheck(flags);
+      process.stdout.write(`${result.line}\n`);
+      process.exitCode = result.status;
+    });
+}
+
+export function registerServerCommands(program: Command): void {
+  const server = program.command("server").description("Servers of the cluster: list, checks");
+  registerList(server);
+  registerCheck(server);
+}

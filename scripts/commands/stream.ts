@@ -1,0 +1,174 @@
+/**
+ * `akira-nats stream backup|restore|info|ls`: the `nats stream …` commands the runbook uses, with
+ * backups in the natscli layout (each tool restores the other's backups).
+ */
+import type { Command } from "commander";
+import type { NatsConnection } from "nats";
+import { connectNats } from "../../components/jetstream/connection";
+import { jsApiRequest, type StreamInfoJson, streamInfoRaw } from "../../components/jetstream/jsApiRequest";
+import { restoreStream } from "../../components/jetstream/restore";
+import { backupStream } from "../../components/jetstream/snapshot";
+import {
+  type ConnectionFlags,
+  connectionTarget,
+  UsageError,
+  withConnectionFlags,
+} from "../cli/connectionFlags";
+import { formatBytes, formatCount, formatDuration, renderJson, renderTable } from "../cli/output";
+import { createProgress } from "../cli/progress";
+
+interface JsonFlag {
+  json?: boolean;
+}
+
+async function withConnection<T>(flags: ConnectionFlags, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const nc = await connectNats({ ...connectionTarget(flags), name: "akira-nats stream" });
+  try {
+    return await fn(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** `--replicas` as an integer 1–5, or a {@link UsageError} naming the flag. */
+export function parseReplicas(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 5) {
+    throw new UsageError(`--replicas must be an integer from 1 to 5, got "${value}"`);
+  }
+  return n;
+}
+
+function seqRange(first: number, last: number): string {
+  return `${formatCount(first)}..${formatCount(last)}`;
+}
+
+export function registerStreamCommands(program: Command): void {
+  const stream = program.command("stream").description("Back up, restore and inspect JetStream streams");
+
+  withConnectionFlags(
+    stream
+      .command("backup")
+      .description(
+        "Back up a stream into an empty directory (backup.json + stream.tar.s2, as `nats stream backup`)",
+      )
+      .argument("<stream>", "stream name, e.g. AKIRA_CDR")
+      .argument("<dir>", "target directory; created if missing, must be empty")
+      .option("--json", "print the result as JSON"),
+  ).action(async (name: string, dir: string, flags: ConnectionFlags & JsonFlag) => {
+    const bar = createProgress({ label: `backup ${name}`, enabled: flags.json ? false : undefined });
+    const r = await withConnection(flags, (nc) =>
+      backupStream(nc, name, dir, { onProgress: (p) => bar.update(p.bytesReceived, p.bytesExpected) }),
+    ).finally(() => bar.finish());
+    process.stdout.write(
+      flags.json
+        ? renderJson(r)
+        : `Backed up stream ${r.stream} to ${r.dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)} (stream.tar.s2 ${formatBytes(r.dataBytes)}) in ${formatDuration(r.durationMs)}\n`,
+    );
+  });
+
+  withConnectionFlags(
+    stream
+      .command("restore")
+      .description(
+        "Restore a backup made by `akira-nats stream backup` or `nats stream backup`; refuses an existing stream",
+      )
+      .argument("<dir>", "backup directory")
+      .option("--replicas <n>", "replicas of the restored stream (default: as backed up)")
+      .option("--json", "print the result as JSON"),
+  ).action(async (dir: string, flags: ConnectionFlags & JsonFlag & { replicas?: string }) => {
+    const replicas = parseReplicas(flags.replicas);
+    const bar = createProgress({ label: "restore", enabled: flags.json ? false : undefined });
+    const r = await withConnection(flags, (nc) =>
+      restoreStream(nc, dir, {
+        replicas,
+        onProgress: (p) => {
+          if (p.phase === "upload") bar.update(p.bytesSent, p.bytesTotal);
+          else bar.label(p.phase === "finalizing" ? "server unpacking" : "replicas catching up");
+        },
+      }),
+    ).finally(() => bar.finish());
+    process.stdout.write(
+      flags.json
+        ? renderJson(r)
+        : `Restored stream ${r.stream} (R${r.replicas}) from ${dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)}, matching backup.json, in ${formatDuration(r.durationMs)}\n`,
+    );
+  });
+
+  withConnectionFlags(
+    stream
+      .command("info")
+      .description("Configuration, state and replicas of a stream")
+      .argument("<stream>", "stream name")
+      .option("--json", "print the server's stream info as JSON"),
+  ).action(async (name: string, flags: ConnectionFlags & JsonFlag) => {
+    const info = await withConnection(flags, (nc) => streamInfoRaw(nc, name));
+    process.stdout.write(flags.json ? renderJson(info) : renderStreamInfo(info));
+  });
+
+  withConnectionFlags(
+    stream
+      .command("ls")
+      .description("List the streams of the account")
+      .option("--json", "print the list as JSON"),
+  ).action(async (flags: ConnectionFlags & JsonFlag) => {
+    const streams = await withConnection(flags, listStreams);
+    if (flags.json) {
+      process.stdout.write(renderJson(streams));
+      return;
+    }
+    const rows = streams.map((s) => [
+      s.config.name,
+      s.config.storage ?? "file",
+      s.config.num_replicas ?? 1,
+      s.state.messages,
+      formatBytes(s.state.bytes),
+      s.state.first_seq,
+      s.state.last_seq,
+      s.cluster?.leader ?? "",
+    ]);
+    process.stdout.write(
+      streams.length === 0
+        ? "No streams defined\n"
+        : renderTable(["Name", "Storage", "Replicas", "Messages", "Size", "First", "Last", "Leader"], rows),
+    );
+  });
+}
+
+async function listStreams(nc: NatsConnection): Promise<StreamInfoJson[]> {
+  const all: StreamInfoJson[] = [];
+  for (let offset = 0; ; ) {
+    const page = await jsApiRequest<{ streams?: StreamInfoJson[]; total?: number; limit?: number }>(
+      nc,
+      "$JS.API.STREAM.LIST",
+      { offset },
+    );
+    const got = page.streams ?? [];
+    all.push(...got);
+    offset += got.length;
+    if (got.length === 0 || offset >= (page.total ?? 0)) break;
+  }
+  return all.sort((a, b) => a.config.name.localeCompare(b.config.name));
+}
+
+export function renderStreamInfo(info: StreamInfoJson): string {
+  const c = info.config;
+  const s = info.state;
+  const lines = [
+    `Stream ${c.name}`,
+    `  Subjects:  ${(c.subjects ?? []).join(", ")}`,
+    `  Storage:   ${c.storage ?? "file"}, ${c.num_replicas ?? 1} replica(s)`,
+    `  Messages:  ${formatCount(s.messages)} (${formatBytes(s.bytes)}), sequences ${seqRange(s.first_seq, s.last_seq)}, ${formatCount(s.num_deleted ?? 0)} deleted`,
+  ];
+  if (info.cluster !== undefined) {
+    lines.push(`  Cluster:   ${info.cluster.name ?? ""}, leader ${info.cluster.leader ?? "NONE"}`);
+    for (const p of info.cluster.replicas ?? []) {
+      const state = p.offline ? "OFFLINE" : p.current ? "current" : "outdated";
+      lines.push(
+        `  Replica:   ${p.name}, ${state}, seen ${formatDuration(p.active / 1e6)} ago, lag ${formatCount(p.lag ?? 0)}`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
