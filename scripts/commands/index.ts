@@ -1,7 +1,11 @@
 /** Every command of the CLI, registered in the order `--help` lists them. */
 import type { Command } from "commander";
 import { registerDrift } from "./drift";
+import { registerServerCommands } from "./server";
+import { registerStreamCommands } from "./stream";
 
 export function registerCommands(program: Command): void {
+  registerStreamCommands(program);
+  registerServerCommands(program);
   registerDrift(program);
 }
