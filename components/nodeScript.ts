@@ -210,7 +210,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p -- "$CONF_DIR" "$INSTALL_DIR" "$(dirname -- "$BIN_LINK")"
+# The service runs as an unprivileged user: binaries world-readable, the config directory not.
+(umask 022 && mkdir -p -- "$INSTALL_DIR" "$(dirname -- "$BIN_LINK")")
+if [ ! -d "$CONF_DIR" ]; then
+  (umask 027 && mkdir -p -- "$CONF_DIR")
+  if [ -n "$CONFIG_OWNER" ]; then chown -- "root:${"$"}{CONFIG_OWNER#*:}" "$CONF_DIR"; fi
+fi
 # One run at a time per host (a retried pulumi up, a manual run).
 exec 9>"$CONF_DIR/.akira-nats.lock"
 flock -w 300 9 || fail "another akira-nats node run holds $CONF_DIR/.akira-nats.lock for 300 s: wait for it and re-run"

@@ -1,0 +1,165 @@
+/**
+ * The node script run by bash against a real nats-server, in a temporary host root, the way the
+ * remote command runs it on a VM: install from a release tarball, validate, start, re-run, refuse.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { connect } from "nats";
+import { CONF_CHECKSUM_FILE, confChecksum } from "../../components/nodeScript";
+import { assertNatsServerInstalled, createLocalPilot, randomSecrets } from "../../scripts/local/localNats";
+import { type LocalRelease, packageLocalRelease } from "../../scripts/local/localRelease";
+import { processAlive } from "../../scripts/local/localService";
+import {
+  monitorGet,
+  runOn,
+  type ScriptedNode,
+  scriptedNodes,
+  scriptFor,
+} from "../../scripts/local/scriptedNodes";
+
+describe("node script - single host", () => {
+  const dir = mkdtempSync(join(tmpdir(), "akira-node-"));
+  const hosts: ScriptedNode[] = [];
+  let release: LocalRelease;
+  let node: ScriptedNode;
+  let secrets: ReturnType<typeof randomSecrets>;
+  const outputs: string[] = [];
+
+  before(async () => {
+    assertNatsServerInstalled();
+    release = packageLocalRelease(dir, "2.9.10");
+    secrets = randomSecrets();
+    const pilot = await createLocalPilot({ dir: join(dir, "render"), secrets });
+    [node] = scriptedNodes(pilot, join(dir, "hosts")) as [ScriptedNode];
+    hosts.push(node);
+  });
+
+  after(async () => {
+    for (const h of hosts) await h.host.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  after(() => {
+    // Secrets reach the host on STDIN only: nothing the script printed may hold one.
+    for (const out of outputs) {
+      for (const secret of Object.values(secrets)) assert.ok(!out.includes(secret), "a secret was printed");
+    }
+  });
+
+  test("fresh install - verified tarball, versioned path, symlink, validated config, healthy, checksum recorded", async () => {
+    const script = scriptFor(node, release);
+    for (const secret of Object.values(secrets))
+      assert.ok(!script.includes(secret), "secret in the command text");
+    const run = await runOn(node, script);
+    outputs.push(run.stdout, run.stderr);
+    const { paths } = node.host;
+    const versionDir = join(paths.installDir, "2.9.10");
+    assert.equal(run.stderr, "");
+    assert.equal(
+      run.stdout,
+      [
+        `akira-nats node: downloading ${release.baseUrl}/v2.9.10/nats-server-v2.9.10-linux-amd64.tar.gz`,
+        `akira-nats node: installed nats-server 2.9.10 in ${versionDir} (SHA-256 verified)`,
+        "akira-nats node: changes: binary -> 2.9.10 nats-server.conf secrets.conf",
+        "akira-nats node: starting nats-server 2.9.10",
+        `akira-nats node: healthy: nats-server 2.9.10, ${node.monitorUrl}/healthz?js-enabled-only=true ok`,
+        "",
+      ].join("\n"),
+    );
+    assert.equal(run.code, 0);
+    assert.equal(readlinkSync(paths.binLink), join(versionDir, "nats-server"));
+    assert.equal(readFileSync(join(paths.confDir, "nats-server.conf"), "utf8"), node.confText);
+    assert.equal(readFileSync(join(paths.confDir, "secrets.conf"), "utf8"), node.secretsText);
+    assert.equal(statSync(join(paths.confDir, "secrets.conf")).mode & 0o777, 0o600);
+    assert.equal(
+      readFileSync(join(paths.confDir, CONF_CHECKSUM_FILE), "utf8"),
+      `${confChecksum(node.confText)}  nats-server.conf\n`,
+    );
+    assert.equal((await monitorGet(node.monitorUrl, "/healthz")).status, 200);
+  });
+
+  test("re-run with nothing changed - no-op, same process", async () => {
+    const pid = node.host.pid();
+    const run = await runOn(node, scriptFor(node, release));
+    outputs.push(run.stdout, run.stderr);
+    assert.equal(
+      run.stdout,
+      [
+        `akira-nats node: nats-server 2.9.10 already installed in ${join(node.host.paths.installDir, "2.9.10")}`,
+        "akira-nats node: unchanged: nats-server 2.9.10 healthy, nothing to do",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(run.code, 0);
+    assert.equal(node.host.pid(), pid);
+  });
+
+  test("a config nats-server -t refuses - refused, the running server keeps its config and answers", async () => {
+    const pid = node.host.pid();
+    assert.ok(pid !== undefined);
+    const broken = node.confText.replace('lame_duck_duration: "30s"', 'lame_duck_duration: "5s"');
+    assert.notEqual(broken, node.confText);
+    const run = await runOn(node, scriptFor(node, release, { confText: broken }));
+    outputs.push(run.stdout, run.stderr);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /invalid lame_duck_duration of 5s, minimum is 30 seconds/);
+    assert.ok(
+      run.stderr.endsWith(
+        "akira-nats node: nats-server 2.9.10 refuses the new configuration (above): nothing was changed, the running node keeps its old configuration; fix the config and re-run pulumi up\n",
+      ),
+      run.stderr,
+    );
+    assert.equal(node.host.pid(), pid);
+    assert.ok(processAlive(pid));
+    assert.equal(readFileSync(join(node.host.paths.confDir, "nats-server.conf"), "utf8"), node.confText);
+    assert.equal((await monitorGet(node.monitorUrl, "/healthz")).status, 200);
+    const nc = await connect({
+      servers: node.url,
+      user: "akira",
+      pass: secrets.clientPassword,
+      timeout: 5000,
+    });
+    try {
+      const rtt = await nc.rtt();
+      assert.ok(rtt >= 0);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test("a tarball whose SHA-256 does not match - refused before anything changes", async () => {
+    const fresh = scriptedNodes(
+      await createLocalPilot({ dir: join(dir, "render2"), secrets }),
+      join(dir, "hosts2"),
+    );
+    const [other] = fresh as [ScriptedNode];
+    hosts.push(other);
+    const wrong = "0".repeat(64);
+    const run = await runOn(other, scriptFor(other, { ...release, sha256: wrong }));
+    outputs.push(run.stdout, run.stderr);
+    assert.equal(run.code, 1);
+    assert.equal(
+      run.stderr,
+      `akira-nats node: SHA-256 mismatch for nats-server-v2.9.10-linux-amd64.tar.gz: expected ${wrong} (natsSha256), got ${release.sha256}; refusing to install, nothing was changed: set natsSha256 from the release's SHA256SUMS\n`,
+    );
+    const { paths } = other.host;
+    assert.equal(existsSync(join(paths.installDir, "2.9.10")), false);
+    assert.equal(existsSync(paths.binLink), false);
+    assert.equal(existsSync(join(paths.confDir, "nats-server.conf")), false);
+    assert.equal(existsSync(join(paths.confDir, "secrets.conf")), false);
+    assert.equal(other.host.pid(), undefined);
+  });
+
+  test("secrets missing on STDIN - refused, nothing changed", async () => {
+    const run = await runOn({ ...node, secretsText: "" }, scriptFor(node, release));
+    assert.equal(run.code, 1);
+    assert.equal(
+      run.stderr,
+      "akira-nats node: secrets.conf on STDIN was empty: pass renderNatsSecrets(...) as the command's stdin; nothing was changed\n",
+    );
+    assert.equal(readFileSync(join(node.host.paths.confDir, "secrets.conf"), "utf8"), node.secretsText);
+  });
+});
