@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit } from "./cloudInit";
 import { firewallRules } from "./firewall";
 import { renderNatsSecrets } from "./natsConf";
-import { networkZoneFor, nodePrivateIps } from "./network";
+import { networkZoneFor, nodePrivateIps, subnetCidr } from "./network";
 import { nodeConfigCommand, renderNodeCommand } from "./nodeConfigCommand";
 import {
   clientUrl,
@@ -41,7 +41,10 @@ export interface NatsClusterArgs {
   readonly location?: string;
   /** Server image. Default `ubuntu-24.04`. */
   readonly image?: pulumi.Input<string>;
-  /** Private network (and its one subnet); node i gets the address at offset 11 + i. */
+  /**
+   * The private network. The nodes live in its first /24 (the whole range when it is a /24 or
+   * smaller); node i gets the address at offset 11 + i, e.g. 10.0.0.11, .12, .13 in 10.0.0.0/16.
+   */
   readonly privateNetworkCidr: string;
   /** Who may reach SSH (22) on the public interface. */
   readonly adminCidrs: pulumi.Input<readonly string[]>;
@@ -132,7 +135,7 @@ export class NatsCluster extends pulumi.ComponentResource {
         networkId: toNumber(this.network.id),
         type: "cloud",
         networkZone: networkZoneFor(a.location),
-        ipRange: a.privateNetworkCidr,
+        ipRange: subnetCidr(a.privateNetworkCidr),
       },
       { parent: this },
     );

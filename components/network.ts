@@ -33,9 +33,22 @@ export function networkZoneFor(location: string): string {
  */
 export const FIRST_NODE_OFFSET = 11;
 
-/** The fixed private IPv4 address of each of `count` nodes inside `cidr`. */
+/** Prefix length of the one subnet the nodes live in. */
+export const SUBNET_PREFIX = 24;
+
+/**
+ * The nodes' subnet inside the private network `cidr`: its first /24 (Hetzner's own default shape,
+ * network /16 with a /24 subnet), or `cidr` itself when it is a /24 or smaller.
+ */
+export function subnetCidr(cidr: string): string {
+  const { base, prefix } = parseCidr(cidr);
+  if (prefix >= SUBNET_PREFIX) return `${formatIpv4(base)}/${prefix}`;
+  return `${formatIpv4(base)}/${SUBNET_PREFIX}`;
+}
+
+/** The fixed private IPv4 address of each of `count` nodes, inside {@link subnetCidr}(`cidr`). */
 export function nodePrivateIps(cidr: string, count: number): string[] {
-  const { base, size } = parseCidr(cidr);
+  const { base, size } = parseCidr(subnetCidr(cidr));
   // Leave the broadcast address (and everything above the last node) out.
   if (FIRST_NODE_OFFSET + count > size - 1) {
     throw new Error(
@@ -45,7 +58,7 @@ export function nodePrivateIps(cidr: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => formatIpv4(base + FIRST_NODE_OFFSET + i));
 }
 
-function parseCidr(cidr: string): { base: number; size: number } {
+function parseCidr(cidr: string): { base: number; size: number; prefix: number } {
   const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
   const octets = match?.slice(1, 5).map(Number) ?? [];
   const prefix = Number(match?.[5]);
@@ -54,7 +67,7 @@ function parseCidr(cidr: string): { base: number; size: number } {
   }
   const address = octets.reduce((acc, o) => acc * 256 + o, 0);
   const size = 2 ** (32 - prefix);
-  return { base: address - (address % size), size };
+  return { base: address - (address % size), size, prefix };
 }
 
 function formatIpv4(n: number): string {

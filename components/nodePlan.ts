@@ -47,6 +47,12 @@ export interface ClusterConfOptions {
   readonly storeDir?: string;
   /** Default {@link VM_PORTS}. */
   readonly ports?: NodePorts;
+  /**
+   * Bind the client listener to the node's private IP instead of 0.0.0.0. Default false (a VM
+   * serves clients on every interface; the firewall decides who reaches them). For several nodes
+   * on one machine (the loopback rehearsal), where 0.0.0.0:4222 can be bound only once.
+   */
+  readonly clientsOnPrivateIpOnly?: boolean;
 }
 
 /** Node names of a cluster: `<clusterName>-1` … `<clusterName>-<count>`. */
@@ -71,7 +77,7 @@ export function renderClusterNodeConf(opts: ClusterConfOptions, index: number): 
   const ports = opts.ports ?? VM_PORTS;
   return renderNatsConf({
     serverName: node.name,
-    clientHost: "0.0.0.0",
+    clientHost: opts.clientsOnPrivateIpOnly === true ? node.privateIp : "0.0.0.0",
     clientPort: ports.client,
     clientAdvertise: `${node.privateIp}:${ports.client}`,
     monitor: { host: node.privateIp, port: ports.monitor },

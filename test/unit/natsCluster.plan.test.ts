@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { networkZoneFor, nodePrivateIps } from "../../components/network";
+import { networkZoneFor, nodePrivateIps, subnetCidr } from "../../components/network";
 import {
   clusterNodeNames,
   clusterSecretsInput,
@@ -26,6 +26,12 @@ describe("natsCluster plan - addresses", () => {
       "10.0.0.15",
     ]);
     assert.deepEqual(nodePrivateIps("172.16.5.77/24", 1), ["172.16.5.11"]);
+  });
+
+  it("subnet - the network's first /24, or the network itself when it is that small", () => {
+    assert.equal(subnetCidr("10.0.0.0/16"), "10.0.0.0/24");
+    assert.equal(subnetCidr("10.0.7.0/24"), "10.0.7.0/24");
+    assert.equal(subnetCidr("10.0.7.64/26"), "10.0.7.64/26");
   });
 
   it("private IPs - too small or malformed CIDR refused", () => {

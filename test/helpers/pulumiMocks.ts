@@ -1,0 +1,157 @@
+/**
+ * Pulumi engine mocks for unit tests: every resource the program registers is recorded with its
+ * type, name, inputs (secrets still wrapped, so a test can see what is marked secret), the URNs it
+ * depends on and the options the engine receives. Hetzner resources get what the real provider
+ * returns: numeric ids as strings, a public IPv4 for servers. Nothing reaches an engine or an API.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** Pulumi's wire marker for a secret value (`{ [SIG]: SECRET, value }`). */
+const SIG = "4dabf18193072939515e22adb298388d";
+const SECRET = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  /** Inputs as the engine receives them; secret values stay wrapped (see {@link isSecret}). */
+  readonly inputs: Record<string, unknown>;
+  readonly custom: boolean;
+  readonly id: string;
+  urn: string;
+  /** URNs this resource depends on (explicit `dependsOn` and through its inputs). */
+  dependencies: string[];
+  parent: string;
+  additionalSecretOutputs: string[];
+}
+
+export function isSecret(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG] === SECRET;
+}
+
+/** The value with every secret wrapper removed (deeply). */
+export function unwrap(value: unknown): unknown {
+  if (isSecret(value)) return unwrap((value as { value: unknown }).value);
+  if (Array.isArray(value)) return value.map(unwrap);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+  }
+  return value;
+}
+
+/** Outputs the real providers compute (beyond echoing the inputs). */
+function computedOutputs(type: string, id: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "hcloud:index/server:Server": {
+      const n = Number(id) % 250;
+      return { ipv4Address: `203.0.113.${n}`, ipv6Address: "", status: "running", primaryDiskSize: 40 };
+    }
+    case "command:remote:Command":
+      return { stdout: "", stderr: "" };
+    default:
+      return inputs.name === undefined ? {} : { name: inputs.name };
+  }
+}
+
+export class RecordingMocks implements pulumi.runtime.Mocks {
+  readonly resources: RecordedResource[] = [];
+  readonly calls: string[] = [];
+  private nextId = 1000001;
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+    // Hetzner ids are integers, delivered as strings, as pulumi-hcloud does.
+    const id = args.type.startsWith("hcloud:") ? String(this.nextId++) : `${args.name}-id`;
+    const inputs = args.inputs as Record<string, unknown>;
+    this.resources.push({
+      type: args.type,
+      name: args.name,
+      inputs,
+      custom: args.custom ?? true,
+      id,
+      urn: "",
+      dependencies: [],
+      parent: "",
+      additionalSecretOutputs: [],
+    });
+    return { id, state: { ...inputs, ...computedOutputs(args.type, id, inputs) } };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    // The program must make no invoke (they call the Hetzner API even in preview).
+    this.calls.push(args.token);
+    return {};
+  }
+
+  ofType(type: string): RecordedResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  byName(name: string): RecordedResource {
+    const found = this.resources.find((r) => r.name === name);
+    if (found === undefined)
+      throw new Error(`no resource named ${name}: ${this.resources.map((r) => r.name).join(", ")}`);
+    return found;
+  }
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+}
+type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
+
+/**
+ * Installs the mocks for a stack and sets its config; returns the recorder. Call before loading the
+ * program. The engine-side request (dependencies, additional secret outputs, URN) is recorded by
+ * wrapping the mock monitor's `registerResource`.
+ */
+export async function installMocks(opts: {
+  stack: string;
+  config: Readonly<Record<string, string>>;
+  secretKeys?: readonly string[];
+  preview?: boolean;
+}): Promise<RecordingMocks> {
+  const mocks = new RecordingMocks();
+  await pulumi.runtime.setMocks(mocks, "akira-nats", opts.stack, opts.preview ?? false);
+  pulumi.runtime.setAllConfig({ ...opts.config }, [...(opts.secretKeys ?? [])]);
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: Callback): void;
+  };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    original(req, (err, resp) => {
+      if (!err && resp !== undefined) {
+        const rec = [...mocks.resources]
+          .reverse()
+          .find((r) => r.type === req.getType() && r.name === req.getName() && r.urn === "");
+        if (rec !== undefined) {
+          rec.urn = resp.getUrn();
+          rec.dependencies = req.getDependenciesList();
+          rec.parent = req.getParent();
+          rec.additionalSecretOutputs = req.getAdditionalsecretoutputsList();
+        }
+      }
+      cb(err, resp);
+    });
+  return mocks;
+}
+
+/** Resolves when every registration the program started has been answered. */
+export async function settled(): Promise<void> {
+  const settings = (await import("@pulumi/pulumi/runtime/settings.js")) as unknown as {
+    waitForRPCs(): Promise<void>;
+  };
+  await settings.waitForRPCs();
+}
+
+/** The value of an Output (secret or not), for assertions. */
+export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
+
+/** Whether an Output is a secret. */
+export function outputIsSecret(output: pulumi.Output<unknown>): Promise<boolean> {
+  return (output as unknown as { isSecret: Promise<boolean> }).isSecret;
+}

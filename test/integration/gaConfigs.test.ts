@@ -1,0 +1,181 @@
+/**
+ * The configs Pulumi writes to the hosts, fed to a real nats-server: every one is accepted by
+ * `nats-server -t` exactly as rendered for the VMs, and the GA trio, with its private IPs swapped
+ * for 127.0.0.2–4 and the VM ports kept, forms its routes and elects a JetStream meta leader.
+ * (On one machine the client listener binds the node's address instead of 0.0.0.0; everything
+ * else is the VM text.)
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { renderNatsSecrets } from "../../components/natsConf";
+import { nodePrivateIps } from "../../components/network";
+import {
+  clusterNodeNames,
+  clusterSecretsInput,
+  type PlannedNode,
+  pilotSecretsInput,
+  renderClusterNodeConf,
+  renderPilotConf,
+} from "../../components/nodePlan";
+import { maxFileStoreBytes } from "../../components/serverTypes";
+import {
+  assertNatsServerInstalled,
+  LocalNatsNode,
+  natsServerBin,
+  randomSecrets,
+} from "../../scripts/local/localNats";
+import { tempDir } from "../helpers/localNats";
+
+const CLUSTER = "akira-ga";
+const GA_NODES: PlannedNode[] = clusterNodeNames(CLUSTER, 3).map((name, i) => ({
+  name,
+  privateIp: nodePrivateIps("10.0.0.0/16", 3)[i] as string,
+}));
+const LOOPBACK_NODES: PlannedNode[] = GA_NODES.map((n, i) => ({ ...n, privateIp: `127.0.0.${i + 2}` }));
+
+function natsServerTest(
+  dir: string,
+  conf: string,
+  secrets: string,
+): { status: number | null; output: string } {
+  writeFileSync(join(dir, "nats-server.conf"), conf);
+  writeFileSync(join(dir, "secrets.conf"), secrets, { mode: 0o600 });
+  const r = spawnSync(natsServerBin(), ["-t", "-c", join(dir, "nats-server.conf")], { encoding: "utf8" });
+  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
+}
+
+async function getJson(url: string): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** The INFO line a NATS server greets a client with. */
+async function firstInfo(host: string, port: number): Promise<{ connect_urls?: string[] }> {
+  const { connect } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    let buffer = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      buffer += chunk;
+      const end = buffer.indexOf("\r\n");
+      if (end < 0) return;
+      socket.destroy();
+      resolve(JSON.parse(buffer.slice("INFO ".length, end)));
+    });
+    socket.on("error", reject);
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} not reached in ${timeoutMs} ms (${String(last)})`);
+}
+
+describe("GA configs - accepted by a real nats-server", () => {
+  assertNatsServerInstalled();
+  const secrets = randomSecrets();
+
+  for (const [i, node] of GA_NODES.entries()) {
+    it(`nats-server -t - ${node.name} as rendered for its VM (${node.privateIp})`, (t) => {
+      const conf = renderClusterNodeConf(
+        { clusterName: CLUSTER, nodes: GA_NODES, maxFileStoreBytes: maxFileStoreBytes("cx23") },
+        i,
+      );
+      const r = natsServerTest(tempDir(t), conf, renderNatsSecrets(clusterSecretsInput(secrets, GA_NODES)));
+      assert.equal(r.status, 0, r.output);
+      assert.match(r.output, /configuration file .* is valid/);
+    });
+  }
+
+  it("nats-server -t - the staging pilot as rendered for its host", (t) => {
+    const conf = renderPilotConf({ serverName: "akira-cache-01-staging", maxFileStoreBytes: 10_000_000_000 });
+    const r = natsServerTest(tempDir(t), conf, renderNatsSecrets(pilotSecretsInput(secrets)));
+    assert.equal(r.status, 0, r.output);
+  });
+});
+
+describe("GA configs - the three nodes run as a cluster on loopback with the VM ports", () => {
+  it("routes form between every pair and a JetStream meta leader is elected", {
+    timeout: 90_000,
+  }, async (t) => {
+    const dir = tempDir(t);
+    const secrets = randomSecrets();
+    const secretsConf = renderNatsSecrets(clusterSecretsInput(secrets, LOOPBACK_NODES));
+    const nodes = LOOPBACK_NODES.map((planned, i) => {
+      const node = new LocalNatsNode(
+        {
+          name: planned.name,
+          host: planned.privateIp,
+          clientPort: 4222,
+          monitorPort: 8222,
+          clusterPort: 6222,
+        },
+        join(dir, planned.name),
+      );
+      node.writeConfig(
+        renderClusterNodeConf(
+          {
+            clusterName: CLUSTER,
+            nodes: LOOPBACK_NODES,
+            maxFileStoreBytes: 1_000_000_000,
+            storeDir: node.storeDir,
+            // One machine: 0.0.0.0:4222 can be bound once only, so each node takes its own address.
+            clientsOnPrivateIpOnly: true,
+          },
+          i,
+        ),
+        secretsConf,
+      );
+      return node;
+    });
+    t.after(() => Promise.all(nodes.map((n) => n.stop())));
+    await Promise.all(nodes.map((n) => n.start()));
+    await Promise.all(nodes.map((n) => n.waitHealthy(60_000)));
+
+    // Every node has a route to each peer (routez names peers by server id; 2.9 has no remote_name).
+    const ids = await Promise.all(
+      nodes.map(async (n) => (await getJson(`${n.monitorUrl}/varz`)).server_id as string),
+    );
+    for (const [i, node] of nodes.entries()) {
+      const routez = await waitFor(`${node.spec.name} routes`, async () => {
+        const r = await getJson(`${node.monitorUrl}/routez`);
+        return r.num_routes === 2 ? r : undefined;
+      });
+      const remotes = (routez.routes as { remote_id: string }[]).map((r) => r.remote_id).sort();
+      assert.deepEqual(remotes, ids.filter((_, j) => j !== i).sort(), `${node.spec.name} routes`);
+    }
+    const leader = await waitFor("meta leader", async () => {
+      const jsz = await getJson(`${nodes[0]?.monitorUrl}/jsz`);
+      const meta = jsz.meta_cluster as { leader?: string; cluster_size?: number; name?: string } | undefined;
+      return meta?.leader ? meta : undefined;
+    });
+    assert.equal(leader.name, CLUSTER);
+    assert.equal(leader.cluster_size, 3);
+    assert.ok(
+      LOOPBACK_NODES.some((n) => n.name === leader.leader),
+      `leader ${leader.leader}`,
+    );
+    // Clients learn every node through gossip: a client connected to one node is told the others'
+    // advertised addresses (connect_urls in INFO), which is what a rolling restart relies on.
+    const info = await firstInfo("127.0.0.2", 4222);
+    assert.deepEqual([...(info.connect_urls ?? [])].sort(), [
+      "127.0.0.2:4222",
+      "127.0.0.3:4222",
+      "127.0.0.4:4222",
+    ]);
+  });
+});
