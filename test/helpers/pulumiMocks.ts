@@ -147,7 +147,7 @@ export async function settled(): Promise<void> {
 }
 
 /** The value of an Output (secret or not), for assertions. */
-export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+export function resolved<T>(output: pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
 }
 
