@@ -12,12 +12,16 @@
  * have put a password into the file.
  */
 import { createHash } from "node:crypto";
+import { posix } from "node:path";
+import { appliedConfText, CONF_CHECKSUM_FILE, DEFAULT_NODE_PATHS } from "../../components/nodeScript";
 import type { HostFileReader } from "./hostFiles";
 import type { DriftFinding } from "./report";
 
-/** Where the node script keeps the conf and its recorded checksum on a VM. */
-export const DEFAULT_CONF_PATH = "/etc/nats/nats-server.conf";
-export const checksumPathFor = (confPath: string): string => `${confPath}.sha256`;
+/** Where the node script (components/nodeScript.ts) keeps the conf and its recorded checksum. */
+export const DEFAULT_CONF_PATH = posix.join(DEFAULT_NODE_PATHS.confDir, "nats-server.conf");
+/** The checksum file sits next to the conf, named as the node script names it. */
+export const checksumPathFor = (confPath: string): string =>
+  posix.join(posix.dirname(confPath), CONF_CHECKSUM_FILE);
 
 export interface ConfNode {
   readonly name: string;
@@ -31,7 +35,7 @@ export interface ConfNode {
 export interface ConfPaths {
   /** Default {@link DEFAULT_CONF_PATH}. */
   readonly conf?: string;
-  /** Default `<conf>.sha256`. */
+  /** Default `nats-server.conf.sha256` next to the conf. */
   readonly checksum?: string;
 }
 
@@ -59,7 +63,8 @@ export async function checkNodeConf(node: ConfNode, paths: ConfPaths = {}): Prom
     declared,
     live: liveValue,
   });
-  const expectedSha = node.expectedConf === undefined ? node.expectedSha256 : sha256(node.expectedConf);
+  const expected = node.expectedConf === undefined ? undefined : appliedConfText(node.expectedConf);
+  const expectedSha = expected === undefined ? node.expectedSha256 : sha256(expected);
   if (live === undefined) {
     return [finding(confPath, expectedSha === undefined ? "present" : `sha256 ${expectedSha}`, "missing")];
   }
@@ -79,9 +84,7 @@ export async function checkNodeConf(node: ConfNode, paths: ConfPaths = {}): Prom
   }
   if (expectedSha !== undefined && expectedSha !== liveSha) {
     const lines =
-      node.expectedConf === undefined
-        ? ""
-        : `; lines differ: ${differingLines(node.expectedConf, live.toString("utf8"))}`;
+      expected === undefined ? "" : `; lines differ: ${differingLines(expected, live.toString("utf8"))}`;
     findings.push(finding(`${confPath} sha256 (what the program renders${lines})`, expectedSha, liveSha));
   }
   return findings;

@@ -73,7 +73,7 @@ export async function sshReader(target: SshTarget): Promise<HostFileReader> {
     client.once("error", (err) =>
       reject(
         new Error(
-          `cannot read files on ${target.host} over ${where}: ${err.message}; check the address, the admin firewall rule and the SSH key`,
+          `cannot read files on ${target.host} over ${where}: ${err.message}; check the address, the admin firewall rule, the host key (--ssh-known-hosts) and the SSH key`,
         ),
       ),
     );

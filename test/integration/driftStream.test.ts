@@ -4,43 +4,17 @@
  * stream exits 0; an unreachable cluster exits 1 with one line.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { connect } from "nats";
 import { freePort } from "../../scripts/local/localNats";
+import { runCli } from "../helpers/cli";
 import { startCluster, tempDir } from "../helpers/localNats";
 
-const ROOT = join(__dirname, "..", "..");
 const MAX_BYTES = 64 * 1024 * 1024;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The real CLI, as an operator runs it. */
-function drift(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(
-      process.execPath,
-      ["--import", "tsx", join(ROOT, "scripts", "akira-nats.ts"), "drift", ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => {
-      stdout += String(d);
-    });
-    p.stderr.on("data", (d) => {
-      stderr += String(d);
-    });
-    p.once("error", reject);
-    p.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const drift = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => runCli(["drift", ...args], env);
 
 function writeStackConfig(dir: string, stack: string): void {
   writeFileSync(
