@@ -1,0 +1,111 @@
+/**
+ * Hetzner Cloud server types the cluster may run on: disk size, architecture, where they are
+ * sold, and the monthly price the stack's cost output is computed from.
+ *
+ * Prices are list prices in EUR per month, excluding VAT, for the EU locations, as found on
+ * {@link PRICES_CHECKED}. Hetzner changed cloud prices on 2026-04-01 (all servers) and again on
+ * 2026-06-15 (new orders and rescales only), so an invoice may differ: treat `monthlyCostEur` as
+ * an estimate, and re-check with `GET /v1/pricing` (or the Cloud Console) before quoting it.
+ * Sources: the Hetzner pricing API figures quoted in public cost reports (cx23 3.99, cx33 6.49,
+ * fsn1, April–May 2026), and per-hour list prices × 730 h for the rest, rounded to the cent.
+ */
+
+export type Architecture = "x86" | "arm";
+
+export interface ServerType {
+  /** Local disk in GB as Hetzner sells it. */
+  readonly diskGb: number;
+  /** List price per month, EUR, excluding VAT. */
+  readonly eurPerMonth: number;
+  readonly vcpus: number;
+  readonly memoryGb: number;
+  /** The nats-server release pinned by `natsSha256` is the linux-amd64 build: x86 only. */
+  readonly arch: Architecture;
+  /** Locations where the type can be ordered. */
+  readonly locations: readonly string[];
+}
+
+/** The date the prices below were last checked. */
+export const PRICES_CHECKED = "2026-11-22";
+
+/** Every Hetzner Cloud location. */
+export const HETZNER_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
+
+// Cost-optimised (cx, cax) types are sold in the German and Finnish locations only.
+const EU = ["fsn1", "nbg1", "hel1"] as const;
+const ALL = HETZNER_LOCATIONS;
+
+function type(
+  vcpus: number,
+  memoryGb: number,
+  diskGb: number,
+  eurPerMonth: number,
+  arch: Architecture,
+  locations: readonly string[],
+): ServerType {
+  return { vcpus, memoryGb, diskGb, eurPerMonth, arch, locations };
+}
+
+export const SERVER_TYPES: Readonly<Record<string, ServerType>> = {
+  // Cost-optimised, shared Intel/AMD vCPU (the line that replaced cx22–cx52 in October 2025).
+  cx23: type(2, 4, 40, 3.99, "x86", EU),
+  cx33: type(4, 8, 80, 6.49, "x86", EU),
+  cx43: type(8, 16, 160, 11.99, "x86", EU),
+  cx53: type(16, 32, 320, 22.99, "x86", EU),
+  // Regular performance, shared AMD vCPU.
+  cpx22: type(2, 4, 80, 7.99, "x86", ALL),
+  cpx32: type(4, 8, 160, 13.99, "x86", ALL),
+  cpx42: type(8, 16, 320, 25.49, "x86", ALL),
+  cpx52: type(12, 24, 480, 36.49, "x86", ALL),
+  cpx62: type(16, 32, 640, 50.99, "x86", ALL),
+  // Ampere ARM64: listed so the validator can say why they do not fit (amd64 release).
+  cax11: type(2, 4, 40, 4.49, "arm", EU),
+  cax21: type(4, 8, 80, 7.99, "arm", EU),
+  cax31: type(8, 16, 160, 15.99, "arm", EU),
+  cax41: type(16, 32, 320, 31.49, "arm", EU),
+  // General purpose, dedicated AMD vCPU.
+  ccx13: type(2, 8, 80, 15.99, "x86", ALL),
+  ccx23: type(4, 16, 160, 31.49, "x86", ALL),
+  ccx33: type(8, 32, 240, 62.49, "x86", ALL),
+  ccx43: type(16, 64, 360, 124.99, "x86", ALL),
+  ccx53: type(32, 128, 600, 249.99, "x86", ALL),
+  ccx63: type(48, 192, 960, 374.49, "x86", ALL),
+};
+
+/** Monthly list price of `count` servers of `serverType`, EUR excluding VAT, rounded to the cent. */
+export function monthlyCostEur(serverType: string, count: number): number {
+  return Math.round(serverTypeOf(serverType).eurPerMonth * count * 100) / 100;
+}
+
+const GB = 1_000_000_000;
+/** ext4 keeps 5 % of the blocks for root by default; nats-server runs as the `nats` user. */
+const ROOT_RESERVED_SHARE = 0.05;
+/**
+ * The OS and its logs: the Ubuntu 24.04 image installs in about 3 GB, journald may keep up to
+ * 4 GB, package updates (a second kernel) need about 1 GB.
+ */
+const OS_HEADROOM_BYTES = 8 * GB;
+/**
+ * JetStream's share of what is left. The rest stays free for transient writes the limit does not
+ * count: a stream restore stages the uploaded snapshot before it expands it, and file-store
+ * compaction rewrites blocks before the old ones are removed.
+ */
+const JETSTREAM_SHARE = 0.8;
+
+/**
+ * `max_file_store` for a node of `serverType`: `(disk × 0.95 − 8 GB) × 0.8`, rounded down to a
+ * whole GB (decimal GB: the smaller reading of Hetzner's "GB"). A cx23 (40 GB) gives 24 GB.
+ */
+export function maxFileStoreBytes(serverType: string): number {
+  const disk = serverTypeOf(serverType).diskGb * GB;
+  const usable = disk * (1 - ROOT_RESERVED_SHARE) - OS_HEADROOM_BYTES;
+  return Math.floor((usable * JETSTREAM_SHARE) / GB) * GB;
+}
+
+function serverTypeOf(name: string): ServerType {
+  const found = SERVER_TYPES[name];
+  if (found === undefined) {
+    throw new Error(`unknown Hetzner server type "${name}"; known: ${Object.keys(SERVER_TYPES).join(", ")}`);
+  }
+  return found;
+}
