@@ -85,16 +85,16 @@ export interface RollProgress {
 export async function rollNodes(
   nodes: readonly ScriptedNode[],
   script: (node: ScriptedNode) => string,
-  onProgress?: (p: RollProgress) => void,
+  onProgress?: (p: RollProgress) => void | Promise<void>,
 ): Promise<NodeRoll[]> {
   const done: NodeRoll[] = [];
   for (const [index, node] of nodes.entries()) {
-    onProgress?.({ phase: "node-start", node: node.name, index });
+    await onProgress?.({ phase: "node-start", node: node.name, index });
     const startedAt = Date.now();
     const run = await runOn(node, script(node));
     const roll: NodeRoll = { ...run, name: node.name, startedAt, ms: Date.now() - startedAt };
     done.push(roll);
-    onProgress?.({
+    await onProgress?.({
       phase: run.code === 0 ? "node-done" : "node-failed",
       node: node.name,
       index,

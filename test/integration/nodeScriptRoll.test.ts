@@ -1,0 +1,194 @@
+/**
+ * The node script rolling a real 3-node JetStream cluster, one node at a time, in the order the
+ * Pulumi program chains the nodes' remote commands: the order, the /healthz gate between nodes,
+ * and stop-on-failure (a node given a config that validates but cannot start: the roll halts
+ * there, the nodes after it are untouched, the cluster keeps its quorum).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { connect, type NatsConnection, StorageType } from "nats";
+import { assertNatsServerInstalled, createLocalCluster, randomSecrets } from "../../scripts/local/localNats";
+import { type LocalRelease, packageLocalRelease } from "../../scripts/local/localRelease";
+import {
+  monitorGet,
+  rollNodes,
+  runOn,
+  type ScriptedNode,
+  scriptedNodes,
+  scriptFor,
+} from "../../scripts/local/scriptedNodes";
+
+const STREAM = "AKIRA_CDR";
+
+function confOnHost(node: ScriptedNode): string {
+  return readFileSync(join(node.host.paths.confDir, "nats-server.conf"), "utf8");
+}
+
+async function metaLeader(node: ScriptedNode): Promise<string> {
+  const jsz = await monitorGet(node.monitorUrl, "/jsz");
+  return (JSON.parse(jsz.body) as { meta_cluster?: { leader?: string } }).meta_cluster?.leader ?? "";
+}
+
+describe("node script - rolling a 3-node cluster", () => {
+  const dir = mkdtempSync(join(tmpdir(), "akira-roll-"));
+  const secrets = randomSecrets();
+  let nodes: ScriptedNode[] = [];
+  let v1: LocalRelease;
+  let v2: LocalRelease;
+  let nc: NatsConnection | undefined;
+
+  after(async () => {
+    await nc?.close();
+    for (const n of nodes) await n.host.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  before(async () => {
+    assertNatsServerInstalled();
+    v1 = packageLocalRelease(dir, "2.9.10");
+    v2 = packageLocalRelease(dir, "2.9.11-local");
+    const cluster = await createLocalCluster({ dir: join(dir, "render"), secrets });
+    // Lame duck waits its grace period before it closes the clients; 1 s keeps the test short.
+    nodes = scriptedNodes(cluster, join(dir, "hosts")).map((n) => ({
+      ...n,
+      confText: n.confText.replace('lame_duck_grace_period: "10s"', 'lame_duck_grace_period: "1s"'),
+    }));
+    // First deployment: a new node's gate is "JetStream enabled" (no meta leader before its peers).
+    const runs = await Promise.all(nodes.map((n) => runOn(n, scriptFor(n, v1))));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    for (const n of nodes)
+      await waitFor(async () => (await monitorGet(n.monitorUrl, "/healthz")).status === 200);
+    nc = await connect({
+      servers: nodes.map((n) => n.url),
+      user: "akira",
+      pass: secrets.clientPassword,
+      timeout: 5000,
+    });
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({
+      name: STREAM,
+      subjects: ["akira.cdr.>"],
+      num_replicas: 3,
+      storage: StorageType.File,
+    });
+    const js = nc.jetstream();
+    for (let i = 0; i < 50; i++)
+      await js.publish(`akira.cdr.c${i % 5}`, `cdr-${i}`, { msgID: `before-${i}` });
+  });
+
+  test("version bump - one node at a time, in order, each healthy before the next is touched", async () => {
+    assert.ok(nodes.length === 3);
+    const pids = nodes.map((n) => n.host.pid());
+    const order: string[] = [];
+    const rolls = await rollNodes(
+      nodes,
+      (n) => scriptFor(n, v2),
+      async (p) => {
+        order.push(`${p.phase}:${p.node}`);
+        for (const [j, other] of nodes.entries()) {
+          const rolled = j < p.index || (j === p.index && p.phase === "node-done");
+          assert.equal(
+            readlinkSync(other.host.paths.binLink),
+            join(other.host.paths.installDir, rolled ? "2.9.11-local" : "2.9.10", "nats-server"),
+            `${other.name} at ${p.phase} of ${p.node}`,
+          );
+          if (!rolled) assert.equal(other.host.pid(), pids[j], `${other.name} untouched before its turn`);
+          // The gate: whatever has rolled is fully healthy before anything else happens.
+          if (rolled) assert.equal((await monitorGet(other.monitorUrl, "/healthz")).status, 200);
+        }
+      },
+    );
+    assert.deepEqual(order, [
+      "node-start:nats-1",
+      "node-done:nats-1",
+      "node-start:nats-2",
+      "node-done:nats-2",
+      "node-start:nats-3",
+      "node-done:nats-3",
+    ]);
+    for (const [i, r] of rolls.entries()) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /akira-nats node: changes: binary -> 2\.9\.11-local\n/);
+      assert.match(r.stdout, /akira-nats node: lame-duck mode for pid \d+: leaders move to the peers/);
+      assert.ok(
+        r.stdout.endsWith(
+          `akira-nats node: healthy: nats-server 2.9.11-local, ${nodes[i]?.monitorUrl}/healthz ok\n`,
+        ),
+      );
+      assert.notEqual(nodes[i]?.host.pid(), pids[i]);
+    }
+    const info = await (await (nc as NatsConnection).jetstreamManager()).streams.info(STREAM);
+    assert.equal(info.state.messages, 50);
+    assert.ok(info.cluster?.leader);
+    assert.equal(info.cluster?.replicas?.length, 2);
+  });
+
+  test("a node whose new config validates but cannot start - the roll halts there, later nodes untouched, quorum kept", async () => {
+    const [first, second, third] = nodes as [ScriptedNode, ScriptedNode, ScriptedNode];
+    const changed = (n: ScriptedNode) =>
+      n.confText.replace('lame_duck_grace_period: "1s"', 'lame_duck_grace_period: "2s"');
+    // Port taken by another listener: `nats-server -t` accepts the file, the start fails.
+    const squatter: Server = createServer();
+    squatter.listen(0, "127.0.0.3");
+    await new Promise((r) => squatter.once("listening", r));
+    after(() => squatter.close());
+    const port = (squatter.address() as { port: number }).port;
+    const unstartable = changed(second).replace(/^port: \d+$/m, `port: ${port}`);
+    assert.notEqual(unstartable, changed(second));
+    const thirdPid = third.host.pid();
+    const thirdConf = confOnHost(third);
+
+    const rolls = await rollNodes(nodes, (n) =>
+      scriptFor(n, v2, { confText: n === second ? unstartable : changed(n), healthTimeoutSec: 20 }),
+    );
+
+    assert.deepEqual(
+      rolls.map((r) => [r.name, r.code]),
+      [
+        ["nats-1", 0],
+        ["nats-2", 1],
+      ],
+    );
+    assert.match(rolls[1]?.stderr ?? "", /address already in use/);
+    assert.ok(
+      rolls[1]?.stderr.endsWith(
+        "akira-nats node: nats-server is not running after the start (log above): fix the cause and re-run pulumi up; the roll stops at this node\n",
+      ),
+      rolls[1]?.stderr,
+    );
+    assert.equal(confOnHost(first), changed(first));
+    assert.equal(third.host.pid(), thirdPid, "nats-3 untouched");
+    assert.equal(confOnHost(third), thirdConf);
+
+    // Two of three: a meta leader, the stream led and taking acknowledged publishes.
+    await waitFor(async () => (await metaLeader(third)) !== "");
+    assert.notEqual(await metaLeader(first), "");
+    const js = (nc as NatsConnection).jetstream();
+    for (let i = 0; i < 10; i++) {
+      const ack = await js.publish(`akira.cdr.c${i}`, `during-${i}`, {
+        msgID: `during-${i}`,
+        timeout: 10_000,
+      });
+      assert.equal(ack.stream, STREAM);
+      assert.equal(ack.duplicate, false);
+    }
+
+    // Fixing the config and re-running brings the node back.
+    const fixed = await runOn(second, scriptFor(second, v2, { confText: changed(second) }));
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.equal((await monitorGet(second.monitorUrl, "/healthz")).status, 200);
+  });
+});
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
