@@ -29,6 +29,7 @@ import {
   streamExists,
   streamInfoRaw,
 } from "./jsApiRequest";
+import { waitReplicasCurrent } from "./replicas";
 import { BACKUP_DATA_FILE, BACKUP_META_FILE } from "./snapshot";
 
 export interface RestoreProgress {
@@ -52,6 +53,11 @@ export interface RestoreOptions {
   readonly finalizeTimeoutMs?: number;
   /** Wait until every replica is current after the restore. Default 120000 ms; 0 skips. */
   readonly replicasTimeoutMs?: number;
+  /**
+   * A system-account connection: then every server's own copy is compared with the leader's
+   * (the leader's "current" alone has been wrong, nats-server#2955, #4695). Default none.
+   */
+  readonly systemConnection?: NatsConnection;
 }
 
 export interface RestoreResult {
@@ -159,7 +165,16 @@ export async function restoreStream(
   const created = await finalize(nc, name, start.deliver_subject, opts.finalizeTimeoutMs ?? 3_600_000);
   if ((opts.replicasTimeoutMs ?? 120_000) > 0 && replicas > 1) {
     opts.onProgress?.({ bytesSent: bytesTotal, bytesTotal, chunks: 0, phase: "replicas" });
-    await waitRestoredReplicasCurrent(nc, name, replicas, opts.replicasTimeoutMs ?? 120_000);
+    await waitReplicasCurrent(nc, name, replicas, {
+      timeoutMs: opts.replicasTimeoutMs ?? 120_000,
+      systemConnection: opts.systemConnection,
+    }).catch((err: Error) => {
+      throw new AkiraNatsError(
+        "replicas-not-current",
+        `restored stream ${name}, but its replicas did not catch up: ${err.message}`,
+        { cause: err },
+      );
+    });
   }
   const info = await streamInfoRaw(nc, name);
   verifyState(name, meta.state, info.state ?? created.state);
@@ -263,31 +278,4 @@ export function verifyState(name: string, expected: StreamStateJson, actual: Str
       `restored stream ${name} does not match its backup: ${diffs.join(", ")}; the stream was created and left as is for inspection`,
     );
   }
-}
-
-/** Leader elected and R-1 replicas current with no lag, polled until `timeoutMs`. */
-async function waitRestoredReplicasCurrent(
-  nc: NatsConnection,
-  name: string,
-  replicas: number,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "no stream info";
-  while (Date.now() < deadline) {
-    try {
-      const info = await streamInfoRaw(nc, name, 2000);
-      const peers = info.cluster?.replicas ?? [];
-      const current = peers.filter((p) => p.current && !p.offline && (p.lag ?? 0) === 0);
-      if (info.cluster?.leader && current.length >= replicas - 1) return;
-      last = `leader ${info.cluster?.leader ?? "none"}, ${current.length}/${replicas - 1} replicas current`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new AkiraNatsError(
-    "replicas-not-current",
-    `restored stream ${name} but its replicas did not catch up within ${timeoutMs} ms (${last}); the stream exists: check it with akira-nats server check stream --stream ${name}`,
-  );
 }

@@ -1,0 +1,211 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { headers, type NatsConnection } from "nats";
+import { connectNats } from "../../components/jetstream/connection";
+import { AkiraNatsError } from "../../components/jetstream/errors";
+import { streamInfoRaw } from "../../components/jetstream/jsApiRequest";
+import { streamCopies } from "../../components/jetstream/peers";
+import { restoreStream } from "../../components/jetstream/restore";
+import { backupStream } from "../../components/jetstream/snapshot";
+import type { LocalDeployment } from "../../scripts/local/localNats";
+import { startCluster, tempDir } from "../helpers/localNats";
+
+const MESSAGES = 100_000;
+const DELETED = [2, 500, 50_000, 77_777] as const;
+
+/**
+ * Core-publishes `count` messages with headers over a connection to the stream's leader (no ack
+ * round trips: fast), then waits until the stream holds them all.
+ */
+async function fill(
+  cluster: LocalDeployment,
+  nc: NatsConnection,
+  stream: string,
+  count: number,
+): Promise<void> {
+  const info = await streamInfoRaw(nc, stream);
+  const base = info.state.messages;
+  const leader = cluster.nodes.find((n) => n.spec.name === info.cluster?.leader) ?? cluster.nodes[0];
+  const pub = await connectNats({
+    servers: leader?.url ?? cluster.servers,
+    user: cluster.user,
+    password: cluster.secrets.clientPassword,
+  });
+  const enc = new TextEncoder();
+  try {
+    for (let i = 1; i <= count; i++) {
+      const h = headers();
+      h.set("Cdr-Id", `cdr-${i}`);
+      h.set("Cdr-Trunk", `trunk-${i % 7}`);
+      const body = enc.encode(JSON.stringify({ id: `cdr-${i}`, caller: `+4930${i}`, seconds: i % 3600 }));
+      pub.publish(`${stream.toLowerCase()}.cdr.${i % 10}`, body, { headers: h });
+      if (i % 5000 === 0) await pub.flush();
+    }
+    await pub.flush();
+  } finally {
+    await pub.close();
+  }
+  const deadline = Date.now() + 60_000;
+  while ((await streamInfoRaw(nc, stream)).state.messages < base + count) {
+    assert.ok(Date.now() < deadline, `${stream} did not receive ${count} messages`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Sequence, subject, sorted headers and payload of every message, hashed in order. */
+async function digest(nc: NatsConnection, stream: string): Promise<{ count: number; sha256: string }> {
+  const info = await streamInfoRaw(nc, stream);
+  const consumer = await nc.jetstream().consumers.get(stream);
+  const messages = await consumer.consume({ max_messages: 5000 });
+  const hash = createHash("sha256");
+  let count = 0;
+  for await (const m of messages) {
+    const hdrs = m.headers ? [...m.headers.keys()].sort().map((k) => `${k}:${m.headers?.get(k)}`) : [];
+    hash.update(`${m.seq}\n${m.subject}\n${hdrs.join("|")}\n`);
+    hash.update(m.data);
+    count++;
+    if (m.seq >= info.state.last_seq) break;
+  }
+  await messages.close();
+  return { count, sha256: hash.digest("hex") };
+}
+
+describe("stream backup and restore - 3-node cluster", () => {
+  let cluster: LocalDeployment;
+  let nc: NatsConnection;
+  let sys: NatsConnection;
+  const hooks: (() => unknown)[] = [];
+  const t = { after: (fn: () => unknown) => hooks.push(fn) };
+
+  before(async () => {
+    cluster = await startCluster(t);
+    nc = await connectNats({
+      servers: cluster.servers,
+      user: cluster.user,
+      password: cluster.secrets.clientPassword,
+    });
+    sys = await connectNats({
+      servers: cluster.servers,
+      user: cluster.systemUser,
+      password: cluster.secrets.systemPassword,
+    });
+  });
+  after(async () => {
+    await nc?.close();
+    await sys?.close();
+    for (const h of hooks.reverse()) await h();
+  });
+
+  it("round trip - 100k messages with headers and interior deletes come back identical, restored as R3", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "CDR_RT", subjects: ["cdr_rt.>"], num_replicas: 1 });
+    await fill(cluster, nc, "CDR_RT", MESSAGES);
+    for (const seq of DELETED) assert.equal(await jsm.streams.deleteMessage("CDR_RT", seq, false), true);
+    const before = await streamInfoRaw(nc, "CDR_RT");
+    const beforeDigest = await digest(nc, "CDR_RT");
+    assert.equal(beforeDigest.count, MESSAGES - DELETED.length);
+
+    const dir = join(tempDir(t), "backup");
+    const progress: number[] = [];
+    const backup = await backupStream(nc, "CDR_RT", dir, {
+      onProgress: (p) => progress.push(p.bytesReceived),
+    });
+    assert.deepEqual(
+      { messages: backup.messages, firstSeq: backup.firstSeq, lastSeq: backup.lastSeq, bytes: backup.bytes },
+      { messages: MESSAGES - DELETED.length, firstSeq: 1, lastSeq: MESSAGES, bytes: before.state.bytes },
+    );
+    assert.deepEqual(readdirSync(dir).sort(), ["backup.json", "stream.tar.s2"]);
+    const meta = JSON.parse(readFileSync(join(dir, "backup.json"), "utf8"));
+    assert.deepEqual(Object.keys(meta), ["config", "state"]);
+    assert.equal(meta.config.name, "CDR_RT");
+    assert.equal(meta.state.num_deleted, DELETED.length);
+    assert.equal(readFileSync(join(dir, "stream.tar.s2")).length, backup.dataBytes);
+    assert.equal(progress.at(-1), backup.dataBytes);
+
+    await jsm.streams.delete("CDR_RT");
+    const restored = await restoreStream(nc, dir, { replicas: 3, systemConnection: sys });
+    assert.deepEqual(
+      {
+        replicas: restored.replicas,
+        messages: restored.messages,
+        firstSeq: restored.firstSeq,
+        lastSeq: restored.lastSeq,
+      },
+      { replicas: 3, messages: MESSAGES - DELETED.length, firstSeq: 1, lastSeq: MESSAGES },
+    );
+    const after = await streamInfoRaw(nc, "CDR_RT");
+    assert.equal(after.config.num_replicas, 3);
+    assert.equal(after.state.num_deleted, DELETED.length);
+    assert.equal(after.state.bytes, before.state.bytes);
+    assert.ok(after.cluster?.leader);
+    // Every server holds the whole stream, not only the leader's word for it.
+    const copies = await streamCopies(sys, "AKIRA", "CDR_RT");
+    assert.deepEqual(
+      copies.map((c) => [c.server, c.messages, c.lastSeq]),
+      ["nats-1", "nats-2", "nats-3"].map((s) => [s, MESSAGES - DELETED.length, MESSAGES]),
+    );
+    assert.deepEqual(await digest(nc, "CDR_RT"), beforeDigest);
+  });
+
+  it("restore over an existing stream - refused, stream untouched", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "EXISTS", subjects: ["exists.>"] });
+    await fill(cluster, nc, "EXISTS", 10);
+    const dir = join(tempDir(t), "b");
+    await backupStream(nc, "EXISTS", dir);
+    await fill(cluster, nc, "EXISTS", 5);
+    const before = await streamInfoRaw(nc, "EXISTS");
+    await assert.rejects(restoreStream(nc, dir), {
+      code: "stream-exists",
+      message:
+        "stream EXISTS already exists: it was left untouched; to replace it, back it up (akira-nats stream backup EXISTS <new-dir>), delete it, then restore again",
+    });
+    assert.deepEqual((await streamInfoRaw(nc, "EXISTS")).state, before.state);
+  });
+
+  it("memory stream - refused, nothing written", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "MEM", subjects: ["mem.>"], storage: "memory" as never });
+    const dir = join(tempDir(t), "mem-backup");
+    await assert.rejects(backupStream(nc, "MEM", dir), {
+      code: "memory-stream",
+      message:
+        "stream MEM uses memory storage, which JetStream cannot snapshot: nothing was written; back up a file-storage stream (or copy it into one first)",
+    });
+    assert.equal(existsSync(dir), false);
+  });
+
+  it("non-empty target directory - refused, nothing written", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "FULL", subjects: ["full.>"] });
+    const dir = tempDir(t);
+    writeFileSync(join(dir, "old-backup.json"), "{}");
+    await assert.rejects(backupStream(nc, "FULL", dir), {
+      code: "target-not-empty",
+      message: `backup directory ${dir} is not empty (1 entry): nothing was written; choose a new or empty directory`,
+    });
+    assert.deepEqual(readdirSync(dir), ["old-backup.json"]);
+  });
+
+  it("restored state differs from backup.json - error names both values", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "DRIFTED", subjects: ["drifted.>"] });
+    await fill(cluster, nc, "DRIFTED", 20);
+    const dir = join(tempDir(t), "b");
+    await backupStream(nc, "DRIFTED", dir);
+    await jsm.streams.delete("DRIFTED");
+    const metaPath = join(dir, "backup.json");
+    const meta = JSON.parse(readFileSync(metaPath, "utf8"));
+    meta.state.messages = 21;
+    writeFileSync(metaPath, JSON.stringify(meta, null, 2));
+    const err = await restoreStream(nc, dir).catch((e) => e);
+    assert.ok(err instanceof AkiraNatsError);
+    assert.equal(
+      err.message,
+      "restored stream DRIFTED does not match its backup: messages 20 (backup.json: 21); the stream was created and left as is for inspection",
+    );
+  });
+});
