@@ -48,6 +48,8 @@ export class PilotNode extends pulumi.ComponentResource {
   /** The pilot's client URL, without credentials. */
   readonly natsUrl: string;
   readonly address: string;
+  /** The client URL as seen on the pilot host itself (what the admin tunnel forwards to). */
+  readonly localUrl: string;
   /** The config command; the stream depends on it. */
   readonly nodeCommands: readonly command.remote.Command[];
 
@@ -82,6 +84,7 @@ export class PilotNode extends pulumi.ComponentResource {
     this.name = pilotName;
     this.address = args.pilotHost;
     this.natsUrl = clientUrl(args.pilotHost, VM_PORTS.client);
+    this.localUrl = clientUrl("127.0.0.1", VM_PORTS.client);
     this.nodeCommands = [config];
     this.registerOutputs({ natsUrl: this.natsUrl, name: this.name, address: this.address });
   }

@@ -155,3 +155,100 @@ export function resolved<T>(output: pulumi.Input<T>): Promise<T> {
 export function outputIsSecret(output: pulumi.Output<unknown>): Promise<boolean> {
   return (output as unknown as { isSecret: Promise<boolean> }).isSecret;
 }
+
+/** Known secret values for the stack fixtures: tests search every recorded byte for them. */
+export const KNOWN_SECRETS = {
+  clientPassword: "ClientPw-7f3a9c2e1b4d8a6f",
+  systemPassword: "SystemPw-2b9e4d7c1a3f5e8b",
+  clusterPassword: "RoutePw-9c1e5a7d3b2f4e6a",
+  hcloudToken: "HcloudToken0test9f8e7d6c5b4a3928170f1e2d3c4b5a6978a1b2c3d4e5f6a7",
+} as const;
+
+export const NATS_VERSION = "2.10.22";
+export const NATS_SHA256 = "a".repeat(64);
+
+/**
+ * A complete, valid config for `stack` (`staging` or `ga`), keys qualified as Pulumi stores them.
+ * `sshPrivateKey`/`sshPublicKey` are a real ed25519 pair (the validator parses them).
+ */
+export function stackConfig(
+  stack: "staging" | "ga",
+  keys: { readonly privateKey: string; readonly publicKey: string },
+  overrides: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const common = {
+    natsVersion: NATS_VERSION,
+    natsSha256: NATS_SHA256,
+    pilotHost: "95.216.10.20",
+    clientPassword: KNOWN_SECRETS.clientPassword,
+    systemPassword: KNOWN_SECRETS.systemPassword,
+    clusterPassword: KNOWN_SECRETS.clusterPassword,
+    sshPrivateKey: keys.privateKey,
+    sshPublicKey: keys.publicKey,
+  };
+  const perStack =
+    stack === "ga"
+      ? {
+          mode: "cluster",
+          nodeCount: "3",
+          streamReplicas: "3",
+          serverType: "cx23",
+          location: "fsn1",
+          privateNetworkCidr: "10.0.0.0/16",
+          adminCidrs: JSON.stringify(["85.10.20.30/32"]),
+          clientCidrs: JSON.stringify(["10.20.0.0/16"]),
+        }
+      : { mode: "single", nodeCount: "1", streamReplicas: "1" };
+  const raw: Record<string, string> = { ...common, ...perStack, ...overrides };
+  const qualified: Record<string, string> = Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [k.includes(":") ? k : `akira-nats:${k}`, v]),
+  );
+  if (stack === "ga") qualified["hcloud:token"] = KNOWN_SECRETS.hcloudToken;
+  return qualified;
+}
+
+/** The config keys Pulumi would hold as secrets. */
+export const SECRET_KEYS = [
+  "akira-nats:clientPassword",
+  "akira-nats:systemPassword",
+  "akira-nats:clusterPassword",
+  "akira-nats:sshPrivateKey",
+  "hcloud:token",
+];
+
+export interface ProgramRun {
+  readonly mocks: RecordingMocks;
+  /** The program's exports, resolved. */
+  readonly outputs: Record<string, unknown>;
+  /** The program's exports as Outputs (to check secrecy). */
+  readonly exports: Record<string, unknown>;
+}
+
+/**
+ * Runs the real `index.ts` for a stack under the mocks: a fresh load of the module each time, so
+ * both stacks (and a changed config) run in one test file.
+ */
+export async function runProgram(stack: string, config: Record<string, string>): Promise<ProgramRun> {
+  const mocks = await installMocks({ stack, config, secretKeys: SECRET_KEYS });
+  const path = require.resolve("../../index");
+  delete require.cache[path];
+  const exports = require(path) as Record<string, unknown>;
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(exports)) {
+    outputs[key] = pulumi.Output.isInstance(value) ? await resolved(value) : await resolvedDeep(value);
+  }
+  await settled();
+  return { mocks, outputs, exports };
+}
+
+async function resolvedDeep(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) return resolved(value);
+  if (Array.isArray(value)) return Promise.all(value.map(resolvedDeep));
+  if (typeof value === "object" && value !== null) {
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([k, v]) => [k, await resolvedDeep(v)]),
+    );
+    return Object.fromEntries(entries);
+  }
+  return value;
+}

@@ -1,0 +1,92 @@
+/**
+ * The akira-nats program: read and validate the stack config, build the stack's components,
+ * export what applications and operators need. `staging` is the single-node pilot on the existing
+ * host, `ga` the three-node cluster on Hetzner Cloud (docs/stacks.md).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "./components/config";
+import { JetStreamStream } from "./components/jetStreamStream";
+import { NatsCluster } from "./components/natsCluster";
+import { PilotNode } from "./components/pilotNode";
+import { maxFileStoreBytes, PRICES_CHECKED, monthlyCostEur as serverCostEur } from "./components/serverTypes";
+
+const config = loadStackConfig((k) =>
+  k === "hcloud:token"
+    ? pulumi.runtime.getConfig("hcloud:token")
+    : pulumi.runtime.getConfig(`akira-nats:${k}`),
+);
+// Secrets become Pulumi secrets the moment they are read: everything derived from them is secret.
+const clientPassword = pulumi.secret(config.clientPassword);
+const systemPassword = pulumi.secret(config.systemPassword);
+const clusterPassword = pulumi.secret(config.clusterPassword ?? "");
+const sshPrivateKey = pulumi.secret(config.sshPrivateKey);
+
+const deployment =
+  config.mode === "cluster"
+    ? new NatsCluster("nats", {
+        clusterName: config.clusterName,
+        nodeCount: config.nodeCount,
+        serverType: config.serverType,
+        location: config.location,
+        image: config.image,
+        privateNetworkCidr: config.privateNetworkCidr,
+        adminCidrs: config.adminCidrs,
+        clientCidrs: config.clientCidrs,
+        sshPublicKey: config.sshPublicKey,
+        sshPrivateKey,
+        natsVersion: config.natsVersion,
+        natsSha256: config.natsSha256,
+        maxFileStoreBytes: maxFileStoreBytes(config.serverType),
+        clientPassword,
+        systemPassword,
+        clusterPassword,
+        absorbPilot: config.absorbPilot,
+      })
+    : new PilotNode("pilot", {
+        pilotHost: config.pilotHost,
+        pilotName: config.pilotName,
+        sshUser: config.pilotSshUser,
+        sshPrivateKey,
+        natsVersion: config.natsVersion,
+        natsSha256: config.natsSha256,
+        maxFileStoreBytes: config.pilotMaxFileStoreGb * 1_000_000_000,
+        clientPassword,
+        systemPassword,
+      });
+
+// AKIRA_CDR after every node is healthy. createIfMissing is false on BOTH stacks: on ga the stream
+// comes from the pilot's backup (a standalone server's streams are not adopted by a cluster), and
+// on staging an empty stream created by `pulumi up` would block the rollback's `stream restore`
+// (JetStream refuses to restore over an existing stream). The admin connection runs through an
+// SSH tunnel via the first node, so no NATS credential crosses the internet in clear.
+const stream = new JetStreamStream(
+  "cdr-stream",
+  {
+    streamName: config.streamName,
+    replicas: config.streamReplicas,
+    subjects: config.streamSubjects,
+    servers: deployment instanceof NatsCluster ? deployment.nodes.map((n) => n.url) : [deployment.localUrl],
+    createIfMissing: false,
+    adminTunnel:
+      deployment instanceof NatsCluster
+        ? deployment.nodes[0]?.publicIp.apply((ip) => ({ sshHost: ip, sshUser: "root" }))
+        : { sshHost: deployment.address, sshUser: config.pilotSshUser },
+  },
+  { dependsOn: [...deployment.nodeCommands] },
+);
+
+/** Every node's client URL, comma-separated, without credentials: the applications' NATS_URL. */
+export const natsUrl = deployment.natsUrl;
+export const mode = config.mode;
+/** Each node's name, client address, and the address SSH reaches it at. */
+export const nodes =
+  deployment instanceof NatsCluster
+    ? deployment.nodes.map((n) => ({ name: n.name, address: n.privateIp, sshHost: n.publicIp }))
+    : [{ name: deployment.name, address: deployment.address, sshHost: deployment.address }];
+export const clusterName = deployment instanceof NatsCluster ? deployment.clusterName : undefined;
+export const streamName = stream.streamName;
+export const streamReplicas = stream.replicas;
+/** Servers this stack pays for (the pilot host is shared and costs nothing extra), EUR/month excl. VAT. */
+export const monthlyCostEur =
+  deployment instanceof NatsCluster ? serverCostEur(config.serverType, config.nodeCount) : 0;
+export const pricesChecked = PRICES_CHECKED;

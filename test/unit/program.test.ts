@@ -1,0 +1,328 @@
+/**
+ * The real program (index.ts) for both stacks under Pulumi's mocks: exact resource types, counts
+ * and key inputs, the outputs, and what a nats-server version bump changes (the roll commands) and
+ * does not change (any server).
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { utils } from "ssh2";
+import { renderCloudInit } from "../../components/cloudInit";
+import { renderNatsSecrets } from "../../components/natsConf";
+import { renderNodeCommand } from "../../components/nodeConfigCommand";
+import {
+  clusterSecretsInput,
+  type PlannedNode,
+  pilotSecretsInput,
+  renderClusterNodeConf,
+  renderPilotConf,
+} from "../../components/nodePlan";
+import { maxFileStoreBytes } from "../../components/serverTypes";
+import {
+  KNOWN_SECRETS,
+  NATS_SHA256,
+  NATS_VERSION,
+  type ProgramRun,
+  type RecordedResource,
+  runProgram,
+  stackConfig,
+  unwrap,
+} from "../helpers/pulumiMocks";
+
+const T = {
+  network: "hcloud:index/network:Network",
+  subnet: "hcloud:index/networkSubnet:NetworkSubnet",
+  placement: "hcloud:index/placementGroup:PlacementGroup",
+  firewall: "hcloud:index/firewall:Firewall",
+  sshKey: "hcloud:index/sshKey:SshKey",
+  server: "hcloud:index/server:Server",
+  command: "command:remote:Command",
+  stream: "pulumi-nodejs:dynamic/akira/jetstream:Stream",
+  cluster: "akira:nats:NatsCluster",
+  pilot: "akira:nats:PilotNode",
+  stack: "pulumi:pulumi:Stack",
+};
+
+const GA_NODES: PlannedNode[] = [
+  { name: "akira-ga-1", privateIp: "10.0.0.11" },
+  { name: "akira-ga-2", privateIp: "10.0.0.12" },
+  { name: "akira-ga-3", privateIp: "10.0.0.13" },
+];
+
+const keys = (() => {
+  const pair = utils.generateKeyPairSync("ed25519", { comment: "akira-nats-test" });
+  return { privateKey: pair.private, publicKey: pair.public };
+})();
+
+function typesCount(run: ProgramRun): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of run.mocks.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  return counts;
+}
+
+const inputs = (r: RecordedResource) => unwrap(r.inputs) as Record<string, unknown>;
+
+describe("program - ga stack (cluster on Hetzner)", () => {
+  let ga: ProgramRun;
+  before(async () => {
+    ga = await runProgram("ga", stackConfig("ga", keys));
+  });
+
+  it("resources - exact types and counts", () => {
+    assert.deepEqual(typesCount(ga), {
+      [T.cluster]: 1,
+      [T.network]: 1,
+      [T.subnet]: 1,
+      [T.placement]: 1,
+      [T.firewall]: 1,
+      [T.sshKey]: 1,
+      [T.server]: 3,
+      [T.command]: 3,
+      [T.stream]: 1,
+    });
+    assert.deepEqual(ga.mocks.calls, [], "no invoke: preview must not call the Hetzner API");
+  });
+
+  it("network - private range, one cloud subnet in the location's zone", () => {
+    const network = inputs(ga.mocks.byName("nats-network"));
+    assert.equal(network.ipRange, "10.0.0.0/16");
+    const subnet = inputs(ga.mocks.byName("nats-subnet"));
+    assert.deepEqual(
+      { type: subnet.type, networkZone: subnet.networkZone, ipRange: subnet.ipRange },
+      { type: "cloud", networkZone: "eu-central", ipRange: "10.0.0.0/24" },
+    );
+    assert.equal(subnet.networkId, Number(ga.mocks.byName("nats-network").id));
+  });
+
+  it("servers - three cx23 in one spread group, numeric ids, fixed private IPs, protected", () => {
+    const group = ga.mocks.byName("nats-spread");
+    assert.equal(inputs(group).type, "spread");
+    const firewall = ga.mocks.byName("nats-firewall");
+    const network = ga.mocks.byName("nats-network");
+    const sshKey = ga.mocks.byName("nats-ssh-key");
+    const servers = ga.mocks.ofType(T.server).map(inputs);
+    assert.deepEqual(
+      servers.map((s) => s.name),
+      GA_NODES.map((n) => n.name),
+    );
+    for (const [i, s] of servers.entries()) {
+      assert.equal(s.serverType, "cx23");
+      assert.equal(s.location, "fsn1");
+      assert.equal(s.image, "ubuntu-24.04");
+      assert.equal(s.placementGroupId, Number(group.id));
+      assert.equal(typeof s.placementGroupId, "number");
+      assert.deepEqual(s.firewallIds, [Number(firewall.id)]);
+      assert.deepEqual(s.sshKeys, [sshKey.id]);
+      assert.deepEqual(s.networks, [
+        { networkId: Number(network.id), ip: GA_NODES[i]?.privateIp, aliasIps: [] },
+      ]);
+      assert.deepEqual(s.publicNets, [{ ipv4Enabled: true, ipv6Enabled: false }]);
+      assert.equal(s.deleteProtection, true);
+      assert.equal(s.rebuildProtection, s.deleteProtection);
+      assert.equal(s.userData, renderCloudInit());
+      assert.deepEqual(s.labels, { app: "akira-nats", cluster: "akira-ga", node: GA_NODES[i]?.name });
+    }
+    // The subnet exists before a server takes an address in it.
+    for (const s of ga.mocks.ofType(T.server)) {
+      assert.ok(s.dependencies.includes(ga.mocks.byName("nats-subnet").urn), s.name);
+    }
+  });
+
+  it("firewall - exactly 22 from adminCidrs and 4222 from clientCidrs; no public 6222/8222", () => {
+    assert.deepEqual(inputs(ga.mocks.byName("nats-firewall")).rules, [
+      {
+        description: "ssh from adminCidrs",
+        direction: "in",
+        protocol: "tcp",
+        port: "22",
+        sourceIps: ["85.10.20.30/32"],
+      },
+      {
+        description: "nats clients from clientCidrs",
+        direction: "in",
+        protocol: "tcp",
+        port: "4222",
+        sourceIps: ["10.20.0.0/16"],
+      },
+    ]);
+  });
+
+  it("commands - each node's exact script, its conf naming every peer route, secrets on stdin", () => {
+    const commands = ga.mocks.ofType(T.command);
+    assert.deepEqual(
+      commands.map((c) => c.name),
+      GA_NODES.map((n) => `nats-${n.name}-config`),
+    );
+    const secrets = renderNatsSecrets(clusterSecretsInput(KNOWN_SECRETS, GA_NODES));
+    for (const [i, c] of commands.entries()) {
+      const conf = renderClusterNodeConf(
+        { clusterName: "akira-ga", nodes: GA_NODES, maxFileStoreBytes: maxFileStoreBytes("cx23") },
+        i,
+      );
+      assert.match(
+        conf,
+        /# 10\.0\.0\.11:6222, 10\.0\.0\.12:6222, 10\.0\.0\.13:6222 \(credentials in secrets\.conf\)/,
+      );
+      assert.match(conf, new RegExp(`^  host: "${GA_NODES[i]?.privateIp}"$`, "m"));
+      assert.match(conf, new RegExp(`^http: "${GA_NODES[i]?.privateIp}:8222"$`, "m"));
+      assert.match(conf, new RegExp(`^client_advertise: "${GA_NODES[i]?.privateIp}:4222"$`, "m"));
+      const c0 = inputs(c);
+      assert.equal(
+        c0.create,
+        renderNodeCommand("wait-for-cloud-init", {
+          natsVersion: NATS_VERSION,
+          natsSha256: NATS_SHA256,
+          confText: conf,
+          monitorUrl: `http://${GA_NODES[i]?.privateIp}:8222`,
+        }),
+      );
+      assert.equal(c0.stdin, secrets);
+      assert.equal(c0.logging, "none");
+      assert.equal(c0.addPreviousOutputInEnv, false);
+      assert.equal(c0.triggers, undefined, "triggers would replace the command");
+      const connection = c0.connection as Record<string, unknown>;
+      assert.deepEqual(
+        { host: connection.host, user: connection.user, dialErrorLimit: connection.dialErrorLimit },
+        {
+          host: `203.0.113.${Number(ga.mocks.byName(`nats-${GA_NODES[i]?.name}`).id) % 250}`,
+          user: "root",
+          dialErrorLimit: 60,
+        },
+      );
+      assert.equal(connection.privateKey, keys.privateKey);
+      // Ours, plus `connection`, which @pulumi/command itself always marks secret.
+      assert.deepEqual(c.additionalSecretOutputs, ["stdin", "stdout", "stderr", "connection"]);
+    }
+  });
+
+  it("commands - chained: each node's command depends on the previous node's, none on a later one", () => {
+    const [c1, c2, c3] = ga.mocks.ofType(T.command) as [RecordedResource, RecordedResource, RecordedResource];
+    assert.ok(c2.dependencies.includes(c1.urn));
+    assert.ok(c3.dependencies.includes(c2.urn));
+    assert.ok(!c1.dependencies.includes(c2.urn) && !c1.dependencies.includes(c3.urn));
+    assert.ok(!c2.dependencies.includes(c3.urn));
+  });
+
+  it("stream - AKIRA_CDR at R3 on every node, through the tunnel via node 1, after all commands", () => {
+    const stream = ga.mocks.ofType(T.stream)[0] as RecordedResource;
+    const s = inputs(stream);
+    assert.deepEqual(
+      {
+        streamName: s.streamName,
+        replicas: s.replicas,
+        subjects: s.subjects,
+        servers: s.servers,
+        createIfMissing: s.createIfMissing,
+        adminTunnel: s.adminTunnel,
+      },
+      {
+        streamName: "AKIRA_CDR",
+        replicas: 3,
+        subjects: ["akira.cdr.>"],
+        servers: ["nats://10.0.0.11:4222", "nats://10.0.0.12:4222", "nats://10.0.0.13:4222"],
+        createIfMissing: false,
+        adminTunnel: {
+          sshHost: `203.0.113.${Number(ga.mocks.byName("nats-akira-ga-1").id) % 250}`,
+          sshUser: "root",
+        },
+      },
+    );
+    for (const c of ga.mocks.ofType(T.command)) assert.ok(stream.dependencies.includes(c.urn), c.name);
+  });
+
+  it("outputs - exact", () => {
+    const publicIp = (name: string) => `203.0.113.${Number(ga.mocks.byName(`nats-${name}`).id) % 250}`;
+    assert.deepEqual(ga.outputs, {
+      natsUrl: "nats://10.0.0.11:4222,nats://10.0.0.12:4222,nats://10.0.0.13:4222",
+      mode: "cluster",
+      nodes: GA_NODES.map((n) => ({ name: n.name, address: n.privateIp, sshHost: publicIp(n.name) })),
+      clusterName: "akira-ga",
+      streamName: "AKIRA_CDR",
+      streamReplicas: 3,
+      monthlyCostEur: 11.97,
+      pricesChecked: "2026-11-22",
+    });
+  });
+});
+
+describe("program - staging stack (the pilot on its existing host)", () => {
+  let staging: ProgramRun;
+  before(async () => {
+    staging = await runProgram("staging", stackConfig("staging", keys));
+  });
+
+  it("resources - no Hetzner resource at all, one command, one stream", () => {
+    assert.deepEqual(typesCount(staging), { [T.pilot]: 1, [T.command]: 1, [T.stream]: 1 });
+    assert.deepEqual(
+      staging.mocks.resources.filter((r) => r.type.startsWith("hcloud:")),
+      [],
+    );
+    assert.deepEqual(staging.mocks.calls, []);
+  });
+
+  it("command - the pilot conf without cluster block, host prepared, secrets on stdin", () => {
+    const c = inputs(staging.mocks.byName("pilot-config"));
+    const conf = renderPilotConf({ serverName: "akira-cache-01-staging", maxFileStoreBytes: 10_000_000_000 });
+    assert.doesNotMatch(conf, /cluster/);
+    assert.equal(
+      c.create,
+      renderNodeCommand("prepare-host", {
+        natsVersion: NATS_VERSION,
+        natsSha256: NATS_SHA256,
+        confText: conf,
+        monitorUrl: "http://127.0.0.1:8222",
+      }),
+    );
+    assert.equal(c.stdin, renderNatsSecrets(pilotSecretsInput(KNOWN_SECRETS)));
+    const connection = c.connection as Record<string, unknown>;
+    assert.equal(connection.host, "95.216.10.20");
+    assert.equal(connection.user, "root");
+  });
+
+  it("stream - R1 through the tunnel via the pilot, after its command", () => {
+    const stream = staging.mocks.ofType(T.stream)[0] as RecordedResource;
+    const s = inputs(stream);
+    assert.deepEqual(
+      [s.replicas, s.servers, s.createIfMissing, s.adminTunnel],
+      [1, ["nats://127.0.0.1:4222"], false, { sshHost: "95.216.10.20", sshUser: "root" }],
+    );
+    assert.ok(stream.dependencies.includes(staging.mocks.byName("pilot-config").urn));
+  });
+
+  it("outputs - exact", () => {
+    assert.deepEqual(staging.outputs, {
+      natsUrl: "nats://95.216.10.20:4222",
+      mode: "single",
+      nodes: [{ name: "akira-cache-01-staging", address: "95.216.10.20", sshHost: "95.216.10.20" }],
+      clusterName: undefined,
+      streamName: "AKIRA_CDR",
+      streamReplicas: 1,
+      monthlyCostEur: 0,
+      pricesChecked: "2026-11-22",
+    });
+  });
+});
+
+describe("program - a nats-server version bump on ga", () => {
+  it("changes every node's command text and no server's inputs", async () => {
+    const before = await runProgram("ga", stackConfig("ga", keys));
+    const after = await runProgram(
+      "ga",
+      stackConfig("ga", keys, { natsVersion: "2.10.23", natsSha256: "b".repeat(64) }),
+    );
+    const serverInputs = (run: ProgramRun) => run.mocks.ofType(T.server).map(inputs);
+    assert.deepEqual(serverInputs(after), serverInputs(before));
+    const create = (run: ProgramRun) => run.mocks.ofType(T.command).map((c) => inputs(c).create as string);
+    for (const [i, text] of create(after).entries()) {
+      assert.notEqual(text, create(before)[i]);
+      assert.match(text, /^readonly VERSION='2\.10\.23'$/m);
+      assert.match(text, new RegExp(`^readonly SHA256='${"b".repeat(64)}'$`, "m"));
+    }
+    // Nothing else of the commands changes: same connection, same stdin.
+    const rest = (run: ProgramRun) =>
+      run.mocks.ofType(T.command).map((c) => {
+        const { create: _create, ...others } = inputs(c);
+        return others;
+      });
+    assert.deepEqual(rest(after), rest(before));
+  });
+});
