@@ -1,6 +1,8 @@
 /** Every command of the CLI, registered in the order `--help` lists them. */
 import type { Command } from "commander";
 import { registerDrift } from "./drift";
+import { registerFailoverTest } from "./failoverTest";
+import { registerRehearse } from "./rehearse";
 import { registerServerCommands } from "./server";
 import { registerStreamCommands } from "./stream";
 
@@ -8,4 +10,6 @@ export function registerCommands(program: Command): void {
   registerStreamCommands(program);
   registerServerCommands(program);
   registerDrift(program);
+  registerFailoverTest(program);
+  registerRehearse(program);
 }

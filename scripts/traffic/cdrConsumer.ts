@@ -89,7 +89,9 @@ export class CdrConsumer {
     while (!this.stopping) {
       try {
         const consumer = await js.consumers.get(this.opts.stream, this.durable);
-        const messages = await consumer.consume({ max_messages: 256 });
+        // Short pulls (heartbeat every second) notice a lost consumer leader within seconds; the
+        // default 30 s expiry leaves consumption stalled for half a minute after a node dies.
+        const messages = await consumer.consume({ max_messages: 256, expires: 2000 });
         this.messages = messages;
         if (this.stopping) messages.stop();
         for await (const m of messages) {

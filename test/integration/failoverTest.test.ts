@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { describe, it } from "node:test";
+import { connectNats } from "../../components/jetstream/connection";
+import type { FailoverReport } from "../../scripts/ops/failoverTest";
+import { startCluster } from "../helpers/localNats";
+import { writeNodeControl } from "../helpers/nodeControl";
+
+type Hooks = { after(fn: () => unknown): void };
+
+/** A 3-node cluster with AKIRA_CDR at R3, its leader's name, and a ctl.sh for the nodes. */
+async function clusterWithStream(t: Hooks) {
+  const ga = await startCluster(t);
+  const target = { servers: ga.servers, user: ga.user, password: ga.secrets.clientPassword };
+  const nc = await connectNats(target);
+  t.after(() => nc.close());
+  const jsm = await nc.jetstreamManager();
+  const info = await jsm.streams.add({ name: "AKIRA_CDR", subjects: ["akira.cdr.>"], num_replicas: 3 });
+  return { ga, nc, leader: info.cluster?.leader as string, ctl: writeNodeControl(t, ga) };
+}
+
+function cli(args: readonly string[], env: Record<string, string>) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, ["--import", "tsx", "scripts/akira-nats.ts", ...args], {
+      env: { ...process.env, ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (c) => (stdout += c));
+    p.stderr.on("data", (c) => (stderr += c));
+    p.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("failover-test - against a real 3-node cluster, nodes stopped by shell commands", () => {
+  it("healthy cluster - the leader is killed and restarted, nothing lost, exit 0", async (t) => {
+    const { ga, nc, leader, ctl } = await clusterWithStream(t);
+    const r = await cli(
+      // {host} only reaches the script as a variable here; on the VMs it is the ssh target.
+      [
+        "failover-test",
+        "--stream",
+        "AKIRA_CDR",
+        "--stop",
+        `AT={host} ${ctl} stop {node}`,
+        "--start",
+        `AT={host} ${ctl} start {node}`,
+        "--json",
+      ],
+      {
+        NATS_URL: ga.servers,
+        NATS_USER: ga.user,
+        NATS_PASSWORD: ga.secrets.clientPassword,
+        NATS_SYSTEM_PASSWORD: ga.secrets.systemPassword,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const report = JSON.parse(r.stdout) as FailoverReport;
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.node, leader);
+    assert.equal(report.nodeWasLeader, true);
+    assert.equal(report.host, ga.nodes.find((n) => n.spec.name === leader)?.spec.host);
+    assert.notEqual(report.newLeader, leader);
+    assert.equal(report.lost, 0);
+    assert.equal(report.duplicates, 0);
+    assert.equal(report.failed, 0);
+    assert.equal(report.stored, report.acked);
+    assert.ok(report.ackedWhileDown >= 100, `acked while down: ${report.ackedWhileDown}`);
+    assert.ok(report.consumedWhileDown > 0);
+    assert.equal(report.recovered, true);
+    assert.ok(report.catchUpMs !== null && report.catchUpMs < 30_000);
+    assert.deepEqual(
+      report.commands.map((c) => [c.command, c.exitCode]),
+      [
+        [`AT=${report.host} ${ctl} stop ${leader}`, 0],
+        [`AT=${report.host} ${ctl} start ${leader}`, 0],
+      ],
+    );
+    // The test's durable is gone, its CDRs stay (they are real messages in the stream).
+    const jsm = await nc.jetstreamManager();
+    assert.equal((await jsm.streams.info("AKIRA_CDR")).state.consumer_count, 0);
+    assert.match(r.stderr, new RegExp(`stop: stopping ${leader} \\(127\\.0\\.0\\.\\d\\)`));
+  });
+
+  it("two nodes taken down - quorum lost, the test FAILS with exit 1 and says why", async (t) => {
+    const { ga, leader, ctl } = await clusterWithStream(t);
+    const other = ga.nodes.map((n) => n.spec.name).find((n) => n !== leader) as string;
+    const r = await cli(
+      [
+        "failover-test",
+        "--stream",
+        "AKIRA_CDR",
+        "--stop",
+        `${ctl} stop {node} ${other}`,
+        "--start",
+        `${ctl} start {node} ${other}`,
+        "--availability-timeout",
+        "4s",
+      ],
+      { NATS_URL: ga.servers, NATS_USER: ga.user, NATS_PASSWORD: ga.secrets.clientPassword },
+    );
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.match(r.stdout, /^Failover test FAILED$/m);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^problem: publishing stopped while ${leader} was down: \\d+ acks in \\d+ ms \\(\\d+ failed attempts\\); the stream lost its quorum$`,
+        "m",
+      ),
+    );
+    assert.match(r.stdout, /^lost\s+0$/m);
+  });
+});
