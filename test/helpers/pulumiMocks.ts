@@ -186,7 +186,7 @@ export function stackConfig(
     sshPrivateKey: keys.privateKey,
     sshPublicKey: keys.publicKey,
   };
-  const perStack =
+  const perStack: Record<string, string> =
     stack === "ga"
       ? {
           mode: "cluster",
