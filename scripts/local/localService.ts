@@ -15,6 +15,8 @@ export interface LocalHost {
   readonly logFile: string;
   /** PID of the running nats-server, if any. */
   pid(): number | undefined;
+  /** SIGTERM (a clean shutdown) and wait until it is gone. */
+  stop(): Promise<void>;
   /** SIGKILL whatever runs (test clean-up), and wait until it is gone. */
   kill(): Promise<void>;
 }
@@ -53,17 +55,19 @@ export function localHost(root: string): LocalHost {
     pidFile,
     logFile,
     pid,
-    async kill() {
-      const p = pid();
-      if (p === undefined) return;
-      try {
-        process.kill(p, "SIGKILL");
-      } catch {
-        return;
-      }
-      while (processAlive(p)) await new Promise((r) => setTimeout(r, 50));
-    },
+    stop: () => signalAndWait(pid(), "SIGTERM"),
+    kill: () => signalAndWait(pid(), "SIGKILL"),
   };
+}
+
+async function signalAndWait(p: number | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (p === undefined) return;
+  try {
+    process.kill(p, signal);
+  } catch {
+    return;
+  }
+  while (processAlive(p)) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** True while `pid` runs (a zombie counts as gone). */
