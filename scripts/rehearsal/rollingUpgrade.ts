@@ -164,7 +164,8 @@ export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promi
       (n) => scriptFor(n, to),
       async (p) => {
         const streamLeader = await leader();
-        const entry = (leaders[p.node] ??= { before: "", after: "" });
+        const entry = leaders[p.node] ?? { before: "", after: "" };
+        leaders[p.node] = entry;
         if (p.phase === "node-start") entry.before = streamLeader;
         else entry.after = streamLeader;
         emit({ ...p, streamLeader });
