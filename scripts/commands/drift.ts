@@ -7,15 +7,16 @@
 import { appendFile, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { sshFingerprint } from "../../components/adminTunnel";
 import { CLIENT_USER } from "../../components/natsConf";
 import { type ConnectionFlags, connectionTarget, withConnectionFlags } from "../cli/connectionFlags";
 import { checksumPathFor, DEFAULT_CONF_PATH } from "../drift/confDrift";
 import {
   DriftUsageError,
-  hostKeysFromKnownHosts,
   localOpener,
   openConfNodes,
   parseSshHosts,
+  pinnedKeys,
   type SshHost,
   sshHostsFromOutputs,
   sshOpener,
@@ -24,7 +25,7 @@ import { declaredStream } from "../drift/declaredStream";
 import { automationPreviewRunner, type PreviewRunner } from "../drift/pulumiPreview";
 import { DriftExit, formatMarkdown, formatText } from "../drift/report";
 import { type DriftOptions, runDrift } from "../drift/runDrift";
-import { readStackConfigFile } from "../drift/stackConfigFile";
+import { type ConfigGetter, readStackConfigFile } from "../drift/stackConfigFile";
 
 interface DriftFlags extends ConnectionFlags {
   stack: string;
@@ -33,10 +34,12 @@ interface DriftFlags extends ConnectionFlags {
   skipPreview?: boolean;
   skipStream?: boolean;
   skipConf?: boolean;
+  tunnelVia?: string;
+  tunnel: boolean;
   confRoot?: string;
   nodes?: string;
   sshHost?: string;
-  sshUser: string;
+  sshUser?: string;
   sshKey?: string;
   sshKnownHosts?: string;
   confPath: string;
@@ -54,25 +57,35 @@ export function registerDrift(program: Command, runner: PreviewRunner = automati
     .requiredOption("--stack <name>", "the stack: staging or ga")
     .option("--json", "print the report as JSON")
     .option("--work-dir <dir>", "the Pulumi project directory (holds Pulumi.<stack>.yaml)", ".")
-    .option("--skip-preview", "skip the Pulumi preview (no Pulumi CLI, or a local rehearsal)")
+    .option(
+      "--skip-preview",
+      "skip the Pulumi preview (no Pulumi CLI, a local rehearsal, or CI ran it already)",
+    )
     .option("--skip-stream", "skip the live stream comparison")
     .option("--skip-conf", "skip the nats-server.conf comparison")
+    .option(
+      "--tunnel-via <host[:port]>",
+      "reach the servers through an SSH forward via this node (default with the stack's natsUrl: the first node)",
+    )
+    .option("--no-tunnel", "connect to the servers directly even when they come from the stack's natsUrl")
     .option("--conf-root <dir>", "read each node's files below <dir>/<node>/ instead of over SSH")
     .option("--nodes <names>", "node names for --conf-root, comma-separated")
     .option("--ssh-host <list>", "nodes over SSH: name=host[:port],… (default: the stack's `nodes` output)")
-    .option("--ssh-user <user>", "SSH user", "root")
+    .option("--ssh-user <user>", "SSH user (default: pilotSshUser on a single-node stack, else root)")
     .option("--ssh-key <file>", "SSH private key file (or its text in env AKIRA_SSH_PRIVATE_KEY)")
-    .option("--ssh-known-hosts <file>", "accept only these host keys (known_hosts format)")
+    .option("--ssh-known-hosts <file>", "accept only the host keys this file lists (known_hosts format)")
     .option("--conf-path <path>", "nats-server.conf on the node", DEFAULT_CONF_PATH)
-    .option("--checksum-path <path>", "the checksum recorded at apply (default <conf-path>.sha256)")
+    .option(
+      "--checksum-path <path>",
+      "the checksum recorded at apply (default: nats-server.conf.sha256 beside it)",
+    )
     .option("--expected-conf-dir <dir>", "the confs the program renders now, as <dir>/<node>.conf")
     .option(
       "--summary-file <file>",
       "append a Markdown report here when drift is found ($GITHUB_STEP_SUMMARY)",
     );
   withConnectionFlags(cmd).action(async (flags: DriftFlags) => {
-    const opts = await driftOptions(flags, runner);
-    const report = await runDrift(opts);
+    const report = await runDrift(await driftOptions(flags, runner));
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatText(report));
     if (report.drift && flags.summaryFile !== undefined) {
       await appendFile(flags.summaryFile, formatMarkdown(report));
@@ -81,29 +94,72 @@ export function registerDrift(program: Command, runner: PreviewRunner = automati
   });
 }
 
+/** What a check needs from the stack, each piece read once and only when needed. */
+interface StackFacts {
+  readonly config: () => ConfigGetter;
+  readonly outputs: () => Promise<Record<string, unknown>>;
+  readonly sshKey: () => Promise<string>;
+  readonly knownHosts: () => Promise<string | undefined>;
+  readonly sshUser: () => string;
+}
+
 async function driftOptions(flags: DriftFlags, runner: PreviewRunner): Promise<DriftOptions> {
   const workDir = resolve(flags.workDir);
   const stack = flags.stack;
-  const outputs = flags.skipPreview ? undefined : () => runner.outputs(stack, workDir);
+  const config = once(() => readStackConfigFile(workDir, stack));
+  const facts: StackFacts = {
+    config,
+    outputs: once(() => runner.outputs(stack, workDir)),
+    sshKey: once(() => sshKey(flags)),
+    knownHosts: once(async () =>
+      flags.sshKnownHosts === undefined ? undefined : await readFile(flags.sshKnownHosts, "utf8"),
+    ),
+    sshUser: () =>
+      flags.sshUser ?? (config()("mode") === "single" ? config()("pilotSshUser") : undefined) ?? "root",
+  };
   return {
     stack,
     workDir,
     preview: flags.skipPreview ? "--skip-preview" : runner,
-    stream: flags.skipStream ? "--skip-stream" : streamOption(flags, workDir),
-    conf: flags.skipConf ? "--skip-conf" : await confOption(flags, outputs),
+    stream: flags.skipStream ? "--skip-stream" : await streamOption(flags, facts),
+    conf: flags.skipConf ? "--skip-conf" : await confOption(flags, facts),
   };
 }
 
-function streamOption(flags: DriftFlags, workDir: string): DriftOptions["stream"] {
-  const declared = declaredStream(readStackConfigFile(workDir, flags.stack));
-  const target = connectionTarget(flags);
-  return { declared, target: { ...target, user: target.user ?? CLIENT_USER } };
+async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<DriftOptions["stream"]> {
+  const declared = declaredStream(facts.config());
+  const explicit = flags.server ?? process.env.NATS_URL;
+  const target = connectionTarget({ ...flags, server: explicit ?? "" });
+  let servers = explicit;
+  let via = flags.tunnelVia;
+  if (servers === undefined) {
+    // The stack's own client URLs are private addresses: reach them through the first node.
+    const outputs = await facts.outputs();
+    if (typeof outputs.natsUrl !== "string") {
+      throw new DriftUsageError(`stack ${flags.stack} exports no natsUrl: pass --server (or NATS_URL)`);
+    }
+    servers = outputs.natsUrl;
+    if (via === undefined && flags.tunnel) via = sshHostsFromOutputs(outputs)?.[0]?.host;
+  }
+  const withUser = { ...target, servers, user: target.user ?? CLIENT_USER };
+  if (via === undefined || !flags.tunnel) return { declared, target: withUser };
+  const [sshHost, port] = splitHostPort(via);
+  const knownHosts = await facts.knownHosts();
+  const pinned = knownHosts === undefined ? undefined : pinnedKeys(knownHosts, sshHost, port)[0];
+  return {
+    declared,
+    target: withUser,
+    tunnel: {
+      sshHost,
+      sshPort: port,
+      sshUser: facts.sshUser(),
+      privateKey: await facts.sshKey(),
+      ...(pinned === undefined ? {} : { hostKeySha256: sshFingerprint(Buffer.from(pinned, "base64")) }),
+    },
+  };
 }
 
-async function confOption(
-  flags: DriftFlags,
-  outputs: (() => Promise<Record<string, unknown>>) | undefined,
-): Promise<DriftOptions["conf"]> {
+async function confOption(flags: DriftFlags, facts: StackFacts): Promise<DriftOptions["conf"]> {
   const paths = { conf: flags.confPath, checksum: flags.checksumPath ?? checksumPathFor(flags.confPath) };
   if (flags.confRoot !== undefined) {
     const names = (flags.nodes ?? "").split(",").filter((s) => s.trim().length > 0);
@@ -112,27 +168,19 @@ async function confOption(
     const root = flags.confRoot;
     return { paths, nodes: () => openConfNodes(names, localOpener(root), flags.expectedConfDir) };
   }
-  let hosts: SshHost[] | undefined = flags.sshHost === undefined ? undefined : parseSshHosts(flags.sshHost);
-  if (hosts === undefined && outputs !== undefined) hosts = sshHostsFromOutputs(await outputs());
+  const hosts: SshHost[] | undefined =
+    flags.sshHost === undefined ? sshHostsFromOutputs(await facts.outputs()) : parseSshHosts(flags.sshHost);
   if (hosts === undefined) {
     return "no node addresses: pass --ssh-host name=host,… or --conf-root (the stack exports no `nodes` output)";
   }
-  const privateKey = await sshKey(flags);
-  const hostKeys =
-    flags.sshKnownHosts === undefined
-      ? []
-      : hostKeysFromKnownHosts(await readFile(flags.sshKnownHosts, "utf8"));
-  const found = hosts;
-  const creds = { username: flags.sshUser, privateKey, hostKeys };
-  return {
-    paths,
-    nodes: () =>
-      openConfNodes(
-        found.map((h) => h.name),
-        sshOpener(found, creds),
-        flags.expectedConfDir,
-      ),
+  const knownHosts = await facts.knownHosts();
+  const creds = {
+    username: facts.sshUser(),
+    privateKey: await facts.sshKey(),
+    ...(knownHosts === undefined ? {} : { knownHosts }),
   };
+  const names = hosts.map((h) => h.name);
+  return { paths, nodes: () => openConfNodes(names, sshOpener(hosts, creds), flags.expectedConfDir) };
 }
 
 async function sshKey(flags: DriftFlags): Promise<string> {
@@ -148,6 +196,25 @@ async function sshKey(flags: DriftFlags): Promise<string> {
   const fromEnv = process.env.AKIRA_SSH_PRIVATE_KEY;
   if (fromEnv !== undefined && fromEnv.trim() !== "") return fromEnv;
   throw new DriftUsageError(
-    "the conf check needs the stack's SSH key: --ssh-key <file> or env AKIRA_SSH_PRIVATE_KEY (pulumi config get akira-nats:sshPrivateKey), or --skip-conf",
+    "the SSH checks need the stack's key: --ssh-key <file> or env AKIRA_SSH_PRIVATE_KEY (pulumi config get akira-nats:sshPrivateKey); or --skip-conf and --server",
   );
+}
+
+function splitHostPort(text: string): [string, number] {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text.trim());
+  if (m === null || m[1] === undefined)
+    throw new DriftUsageError(`--tunnel-via "${text}" is not host[:port]`);
+  return [m[1].replace(/^\[|\]$/g, ""), m[2] === undefined ? 22 : Number(m[2])];
+}
+
+function once<T>(fn: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = fn();
+      done = true;
+    }
+    return value;
+  };
 }

@@ -36,15 +36,16 @@ export function parseSshHosts(text: string): SshHost[] {
 }
 
 /**
- * Node names and public addresses from the stack outputs: an output `nodes` holding a list of
- * `{ name, publicIp | ipv4Address | address | host }`. Undefined when the stack exports none.
+ * Node names and SSH addresses from the stack outputs: the output `nodes`, a list of
+ * `{ name, sshHost, address }` (index.ts). Undefined when the stack exports none.
  */
 export function sshHostsFromOutputs(outputs: Readonly<Record<string, unknown>>): SshHost[] | undefined {
   const nodes = outputs.nodes;
   if (!Array.isArray(nodes)) return undefined;
   const hosts: SshHost[] = [];
   for (const n of nodes as Record<string, unknown>[]) {
-    const address = n.publicIp ?? n.ipv4Address ?? n.address ?? n.host;
+    // `sshHost` is what index.ts exports; `address` is the private (client) address, last resort.
+    const address = n.sshHost ?? n.publicIp ?? n.ipv4Address ?? n.host ?? n.address;
     if (typeof n.name === "string" && typeof address === "string")
       hosts.push({ name: n.name, host: address });
   }
@@ -65,7 +66,8 @@ export async function expectedConfFrom(dir: string | undefined, node: string): P
 export interface SshCredentials {
   readonly username?: string;
   readonly privateKey: string;
-  readonly hostKeys?: readonly string[];
+  /** known_hosts text; when set, each node must present a key it lists for that node. */
+  readonly knownHosts?: string;
   readonly timeoutMs?: number;
 }
 
@@ -97,20 +99,42 @@ export function sshOpener(
   hosts: readonly SshHost[],
   creds: SshCredentials,
 ): (name: string) => Promise<HostFileReader> {
-  return (name) => {
+  return async (name) => {
     const h = hosts.find((x) => x.name === name);
     if (h === undefined) throw new DriftUsageError(`no SSH address for node ${name}`);
-    return sshReader({ ...creds, host: h.host, ...(h.port === undefined ? {} : { port: h.port }) });
+    const port = h.port ?? 22;
+    const { knownHosts, ...rest } = creds;
+    const hostKeys = knownHosts === undefined ? undefined : pinnedKeys(knownHosts, h.host, port);
+    return sshReader({ ...rest, host: h.host, port, ...(hostKeys === undefined ? {} : { hostKeys }) });
   };
 }
 
-/** The base64 key blobs of a known_hosts file (hosts are not matched: the file is per stack). */
-export function hostKeysFromKnownHosts(text: string): string[] {
-  return text
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0 && !l.startsWith("#"))
-    .map((l) => l.split(/\s+/))
-    .map((f) => (f[0]?.startsWith("@") ? f[3] : f[2]))
-    .filter((k): k is string => k !== undefined);
+/** Keys pinned for a host; a known_hosts file that does not list the host at all is a usage error. */
+export function pinnedKeys(knownHosts: string, host: string, port: number): string[] {
+  const keys = hostKeysFromKnownHosts(knownHosts, host, port);
+  if (keys.length === 0) {
+    const name = port === 22 ? host : `[${host}]:${port}`;
+    throw new DriftUsageError(
+      `--ssh-known-hosts lists no key for ${name}: add it (ssh-keyscan -p ${port} ${host}) or leave the option out`,
+    );
+  }
+  return keys;
+}
+
+/**
+ * The base64 key blobs that a known_hosts text lists for `host` (port 22: `host`, other ports:
+ * `[host]:port`, as OpenSSH writes them). Hashed host names (`|1|…`) are not matched.
+ */
+export function hostKeysFromKnownHosts(text: string, host: string, port = 22): string[] {
+  const wanted = port === 22 ? host : `[${host}]:${port}`;
+  const keys: string[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line.length === 0 || line.startsWith("#")) continue;
+    const fields = line.split(/\s+/);
+    if (fields[0]?.startsWith("@")) continue; // @cert-authority / @revoked: not for pinning
+    const [hosts, , blob] = fields;
+    if (hosts !== undefined && blob !== undefined && hosts.split(",").includes(wanted)) keys.push(blob);
+  }
+  return keys;
 }

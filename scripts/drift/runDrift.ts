@@ -4,7 +4,8 @@
  * A check that cannot run (server unreachable, SSH refused) throws: that is an error (exit 1),
  * never "no drift".
  */
-import { type ConnectionTarget, connectNats } from "../../components/jetstream/connection";
+import { type AdminTunnelOptions, openAdminTunnel, targetFromUrl } from "../../components/adminTunnel";
+import { type ConnectionTarget, connectNats, serverList } from "../../components/jetstream/connection";
 import { type ConfNode, type ConfPaths, checkNodeConf } from "./confDrift";
 import type { DeclaredStream } from "./declaredStream";
 import { type PreviewRunner, previewFindings } from "./pulumiPreview";
@@ -18,7 +19,14 @@ export interface DriftOptions {
   /** The Pulumi preview; a string skips it and says why. */
   readonly preview: PreviewRunner | string;
   /** The live stream comparison; a string skips it and says why. */
-  readonly stream: { readonly declared: DeclaredStream; readonly target: ConnectionTarget } | string;
+  readonly stream:
+    | {
+        readonly declared: DeclaredStream;
+        readonly target: ConnectionTarget;
+        /** Reach `target.servers` through an SSH forward via a node (the admin path to GA). */
+        readonly tunnel?: Omit<AdminTunnelOptions, "targets">;
+      }
+    | string;
   /** The conf checksum comparison; a string skips it and says why. */
   readonly conf: { readonly nodes: () => Promise<readonly ConfNode[]>; readonly paths?: ConfPaths } | string;
 }
@@ -45,8 +53,21 @@ async function previewCheck(opts: DriftOptions): Promise<CheckResult> {
 
 async function streamCheck(opts: DriftOptions): Promise<CheckResult> {
   if (typeof opts.stream === "string") return skipped("stream", opts.stream);
-  const { declared, target } = opts.stream;
-  const nc = await connectNats({ ...target, name: "akira-nats drift" });
+  const { declared, target, tunnel } = opts.stream;
+  const forward =
+    tunnel === undefined
+      ? undefined
+      : await openAdminTunnel({ ...tunnel, targets: serverList(target.servers).map(targetFromUrl) });
+  try {
+    const servers = forward === undefined ? target.servers : forward.urls;
+    return await compareLiveStream(declared, { ...target, servers, name: "akira-nats drift" });
+  } finally {
+    await forward?.close();
+  }
+}
+
+async function compareLiveStream(declared: DeclaredStream, target: ConnectionTarget): Promise<CheckResult> {
+  const nc = await connectNats(target);
   try {
     const live = await readLiveStream(nc, declared.name);
     const detail = `stream ${declared.name} declared R${declared.replicas} on ${declared.subjects.join(", ")}, compared with the live stream`;

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { utils } from "ssh2";
 import { nodePrivateIps } from "../../components/network";
 import { clusterNodeNames, renderClusterNodeConf } from "../../components/nodePlan";
 import { sha256 } from "../../scripts/drift/confDrift";
@@ -202,15 +203,21 @@ describe("drift - nats-server.conf over SSH", { skip: sshdUnavailable() }, () =>
     );
 
     const other = join(root, "other_known_hosts");
-    writeFileSync(
-      other,
-      "[127.0.0.1]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDbm4Gf3q5tTnJ8s3kqx0pYQe3N1r3Jp4y1k7y3v0g2H\n",
-    );
+    writeFileSync(other, `[127.0.0.1]:${sshd.port} ${utils.generateKeyPairSync("ed25519").public}\n`);
     const refused = await runCli([...args, "--ssh-known-hosts", other]);
     assert.equal(refused.code, 1);
     assert.equal(
       refused.stderr,
       `akira-nats: cannot read files on 127.0.0.1 over ssh root@127.0.0.1:${sshd.port}: Host denied (verification failed); check the address, the admin firewall rule, the host key (--ssh-known-hosts) and the SSH key\n`,
+    );
+
+    const unlisted = join(root, "unlisted_known_hosts");
+    writeFileSync(unlisted, `203.0.113.7 ${sshd.hostPublicKey}\n`);
+    const usage = await runCli([...args, "--ssh-known-hosts", unlisted]);
+    assert.equal(usage.code, 1);
+    assert.equal(
+      usage.stderr,
+      `akira-nats: --ssh-known-hosts lists no key for [127.0.0.1]:${sshd.port}: add it (ssh-keyscan -p ${sshd.port} 127.0.0.1) or leave the option out\n`,
     );
   });
 });

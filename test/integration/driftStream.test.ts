@@ -10,7 +10,8 @@ import { describe, it } from "node:test";
 import { connect } from "nats";
 import { freePort } from "../../scripts/local/localNats";
 import { runCli } from "../helpers/cli";
-import { startCluster, tempDir } from "../helpers/localNats";
+import { startCluster, startPilot, tempDir } from "../helpers/localNats";
+import { sshdUnavailable, startSshd } from "../helpers/localSshd";
 
 const MAX_BYTES = 64 * 1024 * 1024;
 
@@ -157,6 +158,66 @@ describe("drift - live stream against the stack's declaration", () => {
     assert.equal(
       run.stderr,
       `akira-nats: cannot reach NATS at ${url} (CONNECTION_REFUSED, gave up after 1000 ms): check that the servers run and that the address, port and firewall are right (for GA from outside the private network, use the admin tunnel)\n`,
+    );
+  });
+});
+
+describe("drift - the stream through the admin tunnel", { skip: sshdUnavailable() }, () => {
+  it("reaches the pilot through a real sshd (--tunnel-via), host key pinned", {
+    timeout: 60_000,
+  }, async (t) => {
+    const pilot = await startPilot(t);
+    const sshd = await startSshd(t);
+    const nc = await connect({
+      servers: pilot.servers,
+      user: pilot.user,
+      pass: pilot.secrets.clientPassword,
+    });
+    t.after(() => nc.close());
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "AKIRA_CDR", subjects: ["akira.cdr.>"], num_replicas: 1 });
+
+    const work = tempDir(t);
+    writeFileSync(
+      join(work, "Pulumi.staging.yaml"),
+      'config:\n  akira-nats:mode: single\n  akira-nats:streamReplicas: "1"\n',
+    );
+    const keyFile = join(work, "id");
+    writeFileSync(keyFile, sshd.privateKey, { mode: 0o600 });
+    const knownHosts = join(work, "known_hosts");
+    writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+    const run = await drift(
+      [
+        "--stack",
+        "staging",
+        "--work-dir",
+        work,
+        "--skip-preview",
+        "--skip-conf",
+        "-s",
+        pilot.servers,
+        "--tunnel-via",
+        `127.0.0.1:${sshd.port}`,
+        "--ssh-user",
+        sshd.user,
+        "--ssh-key",
+        keyFile,
+        "--ssh-known-hosts",
+        knownHosts,
+      ],
+      { NATS_PASSWORD: pilot.secrets.clientPassword },
+    );
+    assert.equal(run.stderr, "");
+    assert.equal(run.code, 0);
+    assert.equal(
+      run.stdout,
+      [
+        "stack staging: no drift",
+        "preview: skipped (--skip-preview)",
+        "stream: ok (stream AKIRA_CDR declared R1 on akira.cdr.>, compared with the live stream)",
+        "conf: skipped (--skip-conf)",
+        "",
+      ].join("\n"),
     );
   });
 });
