@@ -88,6 +88,7 @@ const ADDRESS_KEYS: ReadonlySet<string> = new Set([
   "clientCidrs",
 ]);
 const KEYS = Object.keys(CONFIG_KEYS) as ConfigKey[];
+const CLUSTER_ONLY: ReadonlySet<string> = new Set(["clusterPassword", "hcloud:token"]);
 
 /**
  * Validates raw config values, keyed without namespace (`nodeCount`; provider keys qualified:
@@ -98,7 +99,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
   const issues: ConfigIssue[] = [];
   const values: Partial<Record<ConfigKey, unknown>> = {};
 
+  // A single server has no routes and no Hetzner resources: its cluster-only secrets are not read.
+  const single = raw.mode?.trim() === "single";
   for (const key of KEYS) {
+    if (single && CLUSTER_ONLY.has(key)) continue;
     const spec: ConfigKeySpec = CONFIG_KEYS[key];
     const given = spec.secret ? raw[key] : raw[key]?.trim();
     const text = given === undefined || given === "" ? defaultText(spec) : given;
@@ -220,7 +224,7 @@ function redactSecrets(
 ): ConfigIssue[] {
   const secrets = KEYS.filter((k) => CONFIG_KEYS[k].secret)
     .map((k) => raw[k])
-    .filter((s): s is string => s !== undefined && s.length >= 4);
+    .filter((s): s is string => s !== undefined && s.length >= 8);
   const scrub = (text: string) => secrets.reduce((t, s) => t.split(s).join("[secret]"), text);
   return issues.map((i) => ({ ...i, rule: scrub(i.rule), fix: scrub(i.fix) }));
 }

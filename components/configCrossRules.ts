@@ -93,8 +93,9 @@ export function crossRuleIssues(v: CheckedValues): CrossIssue[] {
       );
     } else if (type !== undefined && v.location !== undefined && !type.locations.includes(v.location)) {
       add(
-        "serverType",
-        `"${v.serverType}" is not sold in ${v.location} (only ${type.locations.join(", ")}): choose another type or location`,
+        "location",
+        `"${v.location}" does not sell serverType ${v.serverType} (only ${type.locations.join(", ")} do): choose one of those, or another server type`,
+        setTo("location", type.locations[0] ?? "fsn1"),
       );
     }
   }
