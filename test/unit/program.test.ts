@@ -227,6 +227,11 @@ describe("program - ga stack (cluster on Hetzner)", () => {
       },
     );
     for (const c of ga.mocks.ofType(T.command)) assert.ok(stream.dependencies.includes(c.urn), c.name);
+    // docs/stacks.md gives this URN for the first `pulumi up --exclude` before the restore.
+    assert.equal(
+      stream.urn,
+      "urn:pulumi:ga::akira-nats::pulumi-nodejs:dynamic/akira/jetstream:Stream::cdr-stream",
+    );
   });
 
   it("outputs - exact", () => {
