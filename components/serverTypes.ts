@@ -2,12 +2,19 @@
  * Hetzner Cloud server types the cluster may run on: disk size, architecture, where they are
  * sold, and the monthly price the stack's cost output is computed from.
  *
- * Prices are list prices in EUR per month, excluding VAT, for the EU locations, as found on
- * {@link PRICES_CHECKED}. Hetzner changed cloud prices on 2026-04-01 (all servers) and again on
- * 2026-06-15 (new orders and rescales only), so an invoice may differ: treat `monthlyCostEur` as
- * an estimate, and re-check with `GET /v1/pricing` (or the Cloud Console) before quoting it.
- * Sources: the Hetzner pricing API figures quoted in public cost reports (cx23 3.99, cx33 6.49,
- * fsn1, April–May 2026), and per-hour list prices × 730 h for the rest, rounded to the cent.
+ * Prices are monthly caps in EUR for Germany/Finland, excluding VAT and excluding the primary
+ * IPv4 address (0.50 EUR/month per server, {@link PRIMARY_IPV4_EUR_PER_MONTH}). Hetzner changed
+ * cloud prices twice in 2026: on 1 April (every server) and on 15 June (new orders and rescales
+ * only; e.g. cx23 3.99 → 5.49, ccx13 15.99 → 42.99). Each entry says which list its price is
+ * from (`priceAsOf`):
+ * - "2026-06-15": the current list, as verified against Hetzner's price-adjustment page
+ *   (docs.hetzner.com/general/infrastructure-and-availability/price-adjustment/#cloud-servers)
+ *   in a public report dated 2026-08-04 — cx23, cx33, cx43, cax21, ccx13.
+ * - "2026-04-01": the April list (a public price snapshot, consistent with the pricing-API
+ *   figures quoted for cx23 3.99 and cx33 6.49 in April–May 2026) for the types whose June price
+ *   was not found. A server ordered now costs more: treat these as lower bounds.
+ * The runbook's "about 11 EUR/month for 3 × cx23" is the April price; new servers cost
+ * 3 × 5.49 = 16.47 EUR/month. Re-check with `GET /v1/pricing` before quoting a figure.
  */
 
 export type Architecture = "x86" | "arm";
@@ -15,8 +22,10 @@ export type Architecture = "x86" | "arm";
 export interface ServerType {
   /** Local disk in GB as Hetzner sells it. */
   readonly diskGb: number;
-  /** List price per month, EUR, excluding VAT. */
+  /** Monthly cap, EUR, excluding VAT and the primary IPv4. */
   readonly eurPerMonth: number;
+  /** Which price list `eurPerMonth` comes from (see above). */
+  readonly priceAsOf: "2026-06-15" | "2026-04-01";
   readonly vcpus: number;
   readonly memoryGb: number;
   /** The nats-server release pinned by `natsSha256` is the linux-amd64 build: x86 only. */
@@ -25,8 +34,11 @@ export interface ServerType {
   readonly locations: readonly string[];
 }
 
-/** The date the prices below were last checked. */
+/** The date the price table below was last checked against public sources. */
 export const PRICES_CHECKED = "2026-11-22";
+
+/** A server's primary IPv4 address, billed on top of the server. */
+export const PRIMARY_IPV4_EUR_PER_MONTH = 0.5;
 
 /** Every Hetzner Cloud location. */
 export const HETZNER_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
@@ -34,42 +46,45 @@ export const HETZNER_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] a
 // Cost-optimised (cx, cax) types are sold in the German and Finnish locations only.
 const EU = ["fsn1", "nbg1", "hel1"] as const;
 const ALL = HETZNER_LOCATIONS;
+const JUNE = "2026-06-15";
+const APRIL = "2026-04-01";
 
 function type(
   vcpus: number,
   memoryGb: number,
   diskGb: number,
   eurPerMonth: number,
+  priceAsOf: ServerType["priceAsOf"],
   arch: Architecture,
   locations: readonly string[],
 ): ServerType {
-  return { vcpus, memoryGb, diskGb, eurPerMonth, arch, locations };
+  return { vcpus, memoryGb, diskGb, eurPerMonth, priceAsOf, arch, locations };
 }
 
 export const SERVER_TYPES: Readonly<Record<string, ServerType>> = {
   // Cost-optimised, shared Intel/AMD vCPU (the line that replaced cx22–cx52 in October 2025).
-  cx23: type(2, 4, 40, 3.99, "x86", EU),
-  cx33: type(4, 8, 80, 6.49, "x86", EU),
-  cx43: type(8, 16, 160, 11.99, "x86", EU),
-  cx53: type(16, 32, 320, 22.99, "x86", EU),
+  cx23: type(2, 4, 40, 5.49, JUNE, "x86", EU),
+  cx33: type(4, 8, 80, 8.49, JUNE, "x86", EU),
+  cx43: type(8, 16, 160, 15.99, JUNE, "x86", EU),
+  cx53: type(16, 32, 320, 22.49, APRIL, "x86", EU),
   // Regular performance, shared AMD vCPU.
-  cpx22: type(2, 4, 80, 7.99, "x86", ALL),
-  cpx32: type(4, 8, 160, 13.99, "x86", ALL),
-  cpx42: type(8, 16, 320, 25.49, "x86", ALL),
-  cpx52: type(12, 24, 480, 36.49, "x86", ALL),
-  cpx62: type(16, 32, 640, 50.99, "x86", ALL),
+  cpx22: type(2, 4, 80, 7.99, APRIL, "x86", ALL),
+  cpx32: type(4, 8, 160, 13.99, APRIL, "x86", ALL),
+  cpx42: type(8, 16, 320, 25.49, APRIL, "x86", ALL),
+  cpx52: type(12, 24, 480, 36.49, APRIL, "x86", ALL),
+  cpx62: type(16, 32, 640, 50.49, APRIL, "x86", ALL),
   // Ampere ARM64: listed so the validator can say why they do not fit (amd64 release).
-  cax11: type(2, 4, 40, 4.49, "arm", EU),
-  cax21: type(4, 8, 80, 7.99, "arm", EU),
-  cax31: type(8, 16, 160, 15.99, "arm", EU),
-  cax41: type(16, 32, 320, 31.49, "arm", EU),
+  cax11: type(2, 4, 40, 4.49, APRIL, "arm", EU),
+  cax21: type(4, 8, 80, 10.49, JUNE, "arm", EU),
+  cax31: type(8, 16, 160, 15.99, APRIL, "arm", EU),
+  cax41: type(16, 32, 320, 31.49, APRIL, "arm", EU),
   // General purpose, dedicated AMD vCPU.
-  ccx13: type(2, 8, 80, 15.99, "x86", ALL),
-  ccx23: type(4, 16, 160, 31.49, "x86", ALL),
-  ccx33: type(8, 32, 240, 62.49, "x86", ALL),
-  ccx43: type(16, 64, 360, 124.99, "x86", ALL),
-  ccx53: type(32, 128, 600, 249.99, "x86", ALL),
-  ccx63: type(48, 192, 960, 374.49, "x86", ALL),
+  ccx13: type(2, 8, 80, 42.99, JUNE, "x86", ALL),
+  ccx23: type(4, 16, 160, 31.49, APRIL, "x86", ALL),
+  ccx33: type(8, 32, 240, 62.49, APRIL, "x86", ALL),
+  ccx43: type(16, 64, 360, 124.99, APRIL, "x86", ALL),
+  ccx53: type(32, 128, 600, 249.99, APRIL, "x86", ALL),
+  ccx63: type(48, 192, 960, 374.49, APRIL, "x86", ALL),
 };
 
 /** Monthly list price of `count` servers of `serverType`, EUR excluding VAT, rounded to the cent. */
