@@ -49,14 +49,24 @@ interface JszReply {
   error?: { description?: string };
 }
 
-/** Collects one JSZ answer per server, waiting up to `timeoutMs` and at most 500 ms after the last. */
-async function pingJsz(sysNc: NatsConnection, body: object, timeoutMs: number): Promise<JszReply[]> {
+/**
+ * Collects one JSZ answer per server: stops at `expect` answers when the caller knows how many
+ * servers run, else 500 ms after the last answer; never later than `timeoutMs`.
+ */
+async function pingJsz(
+  sysNc: NatsConnection,
+  body: object,
+  timeoutMs: number,
+  expect?: number,
+): Promise<JszReply[]> {
   const replies: JszReply[] = [];
   try {
     const it = await sysNc.requestMany(
       "$SYS.REQ.SERVER.PING.JSZ",
       new TextEncoder().encode(JSON.stringify(body)),
-      { maxWait: timeoutMs, strategy: RequestStrategy.JitterTimer, jitter: 500 },
+      expect === undefined
+        ? { maxWait: timeoutMs, strategy: RequestStrategy.JitterTimer, jitter: 500 }
+        : { maxWait: timeoutMs, strategy: RequestStrategy.Count, maxMessages: expect },
     );
     for await (const m of it) replies.push(m.json<JszReply>());
   } catch (err) {
@@ -77,6 +87,14 @@ async function pingJsz(sysNc: NatsConnection, body: object, timeoutMs: number): 
 
 /** The meta group as its leader sees it, plus which servers answered. */
 export async function metaGroup(sysNc: NatsConnection, timeoutMs = 2000): Promise<MetaGroupView> {
+  // First ask the meta leader alone (`leader_only`): one answer, no waiting for stragglers. Its
+  // `offline` flags are the meta group's own verdict. A standalone server, or a cluster without a
+  // leader, does not answer that: then every server is asked.
+  const fromLeaderOnly = await pingJsz(sysNc, { leader_only: true }, Math.min(timeoutMs, 1000), 1).catch(
+    () => [],
+  );
+  const leaderReply = fromLeaderOnly.find((r) => r.data?.meta_cluster?.replicas !== undefined);
+  if (leaderReply !== undefined) return viewFromLeader(leaderReply);
   const replies = await pingJsz(sysNc, {}, timeoutMs);
   const responders = replies.map((r) => r.server.name);
   const withMeta = replies.filter((r) => r.data?.meta_cluster !== undefined);
@@ -119,6 +137,22 @@ export async function metaGroup(sysNc: NatsConnection, timeoutMs = 2000): Promis
   };
 }
 
+function viewFromLeader(reply: JszReply): MetaGroupView {
+  const meta = reply.data?.meta_cluster as NonNullable<NonNullable<JszReply["data"]>["meta_cluster"]>;
+  const peers: JetStreamPeer[] = [{ name: reply.server.name, online: true, current: true, leader: true }];
+  for (const r of meta.replicas ?? []) {
+    peers.push({ name: r.name, online: !r.offline, current: r.current && !r.offline, leader: false });
+  }
+  return {
+    clustered: true,
+    clusterName: meta.name,
+    leader: reply.server.name,
+    clusterSize: meta.cluster_size ?? peers.length,
+    peers,
+    responders: peers.filter((p) => p.online).map((p) => p.name),
+  };
+}
+
 /** Names of peers that cannot take a replica now: offline, not current, or never seen. */
 export function unavailablePeers(view: MetaGroupView): string[] {
   const names = view.peers.filter((p) => !p.online || !p.current).map((p) => p.name);
@@ -143,9 +177,14 @@ export async function streamCopies(
   sysNc: NatsConnection,
   account: string,
   stream: string,
-  timeoutMs = 2000,
+  opts: { readonly timeoutMs?: number; readonly expectServers?: number } = {},
 ): Promise<StreamCopy[]> {
-  const replies = await pingJsz(sysNc, { streams: true, acc: account }, timeoutMs);
+  const replies = await pingJsz(
+    sysNc,
+    { streams: true, acc: account },
+    opts.timeoutMs ?? 2000,
+    opts.expectServers,
+  );
   const copies: StreamCopy[] = [];
   for (const r of replies) {
     for (const acc of r.data?.account_details ?? []) {

@@ -34,6 +34,8 @@ export interface WaitCurrentOptions {
   readonly leader?: string;
   /** Poll interval in ms. Default 250. */
   readonly pollMs?: number;
+  /** How many servers answer the per-server check (stop waiting for more). Default: wait for stragglers. */
+  readonly expectServers?: number;
 }
 
 export interface ChangeReplicasOptions extends WaitCurrentOptions {
@@ -80,7 +82,7 @@ export async function changeReplicas(
   const from = before.config.num_replicas;
   const step = `${stream} R${from}→R${replicas}`;
   progress({ phase: "preflight", message: `${step}: checking peers` });
-  const unavailable = await preflight(nc, stream, replicas, before, opts);
+  const { unavailable, online } = await preflight(nc, stream, replicas, before, opts);
 
   let keepPeer = opts.keepPeer;
   if (replicas < from && keepPeer !== undefined) {
@@ -109,6 +111,7 @@ export async function changeReplicas(
     ...opts,
     timeoutMs: remaining,
     leader: keepPeer ?? opts.leader,
+    expectServers: opts.expectServers ?? online,
   });
 
   let canary: CanaryResult | undefined;
@@ -146,7 +149,7 @@ async function preflight(
   replicas: number,
   before: StreamSnapshot,
   opts: ChangeReplicasOptions,
-): Promise<string[]> {
+): Promise<{ unavailable: string[]; online?: number }> {
   const clusteredByInfo = nc.info?.cluster !== undefined;
   const view = opts.systemConnection ? await metaGroup(opts.systemConnection) : undefined;
   const clustered = view ? view.clustered : clusteredByInfo;
@@ -159,7 +162,7 @@ async function preflight(
       { stream, replicas, server: nc.info?.server_name },
     );
   }
-  if (view === undefined || !view.clustered) return [];
+  if (view === undefined || !view.clustered) return { unavailable: [], online: view?.responders.length };
   const ready = view.peers.filter((p) => p.online && p.current);
   const unavailable = unavailablePeers(view);
   if (ready.length < replicas) {
@@ -179,7 +182,7 @@ async function preflight(
       `${stream} has offline replicas (${offlineHolders.join(", ")}): bring them back before scaling down; nothing was changed`,
     );
   }
-  return unavailable;
+  return { unavailable, online: view.peers.filter((p) => p.online).length };
 }
 
 /**
@@ -251,7 +254,9 @@ async function waitCurrent(
       status = verdict.status;
       if (verdict.ok) {
         if (opts.systemConnection === undefined) return { snapshot: snap };
-        const copies = await streamCopies(opts.systemConnection, opts.account ?? "AKIRA", stream);
+        const copies = await streamCopies(opts.systemConnection, opts.account ?? "AKIRA", stream, {
+          expectServers: opts.expectServers,
+        });
         const behind = copies.filter(
           (c) => c.lastSeq !== snap.state.lastSeq || c.messages !== snap.state.messages,
         );

@@ -1,0 +1,120 @@
+/**
+ * How long R1→R3 takes until every replica is current (leader's word AND each server's own copy,
+ * as changeReplicas checks it), next to a plain `cp -r` of the same stream's store directory on
+ * the same machine in the same run. Prints one line per size and the ratio (target ≤ 3×).
+ *
+ *   npm run bench:replicas                      # 10 MB, 100 MB, 1 GB
+ *   npm run bench:replicas -- --sizes 10MB,200MB
+ *   npm run bench:replicas -- --message-bytes 1024
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { NatsConnection } from "nats";
+import { connectNats } from "../components/jetstream/connection";
+import { changeReplicas } from "../components/jetstream/replicas";
+import { createStream, streamSnapshotInfo } from "../components/jetstream/streams";
+import { createLocalCluster, randomSecrets } from "../scripts/local/localNats";
+
+const UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)$/i.exec(text.trim());
+  if (m === null) throw new Error(`bad size "${text}": use e.g. 10MB, 1GB`);
+  return Math.round(Number(m[1]) * (UNITS[(m[2] as string).toUpperCase()] as number));
+}
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+async function fill(
+  nc: NatsConnection,
+  stream: string,
+  bytes: number,
+  messageBytes: number,
+): Promise<number> {
+  const payload = new Uint8Array(messageBytes).fill(120);
+  const count = Math.ceil(bytes / messageBytes);
+  for (let i = 0; i < count; i++) {
+    nc.publish(`akira.cdr.bench.${i % 64}`, payload);
+    // Flushing every few MB keeps the server's slow-consumer protection out of the way.
+    if (i % 2000 === 1999) await nc.flush();
+  }
+  await nc.flush();
+  while ((await streamSnapshotInfo(nc, stream)).state.messages < count) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return count;
+}
+
+function copySeconds(from: string, to: string): number {
+  // Drop the page cache's advantage as far as an unprivileged copy allows: sync first.
+  spawnSync("sync");
+  const started = process.hrtime.bigint();
+  const r = spawnSync("cp", ["-r", from, to]);
+  if (r.status !== 0) throw new Error(`cp -r ${from} failed: ${r.stderr}`);
+  spawnSync("sync");
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function benchOne(bytes: number, messageBytes: number) {
+  const dir = mkdtempSync(join(tmpdir(), "akira-bench-replicas-"));
+  const cluster = await createLocalCluster({
+    dir,
+    secrets: randomSecrets(),
+    maxFileStoreBytes: 8 * 1024 ** 3,
+  });
+  try {
+    await cluster.start();
+    await cluster.waitHealthy();
+    const target = { servers: cluster.servers, timeoutMs: 10_000 };
+    const nc = await connectNats({ ...target, user: "akira", password: cluster.secrets.clientPassword });
+    const sys = await connectNats({ ...target, user: "system", password: cluster.secrets.systemPassword });
+    const stream = "AKIRA_CDR";
+    await createStream(nc, stream, { subjects: ["akira.cdr.>"], replicas: 1 });
+    const messages = await fill(nc, stream, bytes, messageBytes);
+    const info = await streamSnapshotInfo(nc, stream);
+    const leader = cluster.nodes.find((n) => n.spec.name === info.cluster?.leader);
+    if (leader === undefined) throw new Error("no stream leader");
+    const storeDir = join(leader.storeDir, "jetstream", "AKIRA", "streams", stream);
+    const cp = copySeconds(storeDir, join(dir, "copy"));
+
+    const started = process.hrtime.bigint();
+    await changeReplicas(nc, stream, 3, {
+      timeoutMs: 30 * 60_000,
+      systemConnection: sys,
+      canary: false,
+      pollMs: 100,
+    });
+    const replicate = Number(process.hrtime.bigint() - started) / 1e9;
+    await Promise.all([nc.close(), sys.close()]);
+    return { messages, storedBytes: info.state.bytes, cp, replicate };
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const sizes = flag("sizes", "10MB,100MB,1GB").split(",").map(parseSize);
+  const messageBytes = Number(flag("message-bytes", "4096"));
+  console.log(
+    `R1→R3 until every replica is current vs cp -r of the leader's stream directory (${messageBytes}-byte messages)`,
+  );
+  console.log("size        messages   cp -r (s)   R1→R3 (s)   ratio");
+  for (const size of sizes) {
+    const r = await benchOne(size, messageBytes);
+    const mb = (r.storedBytes / 1024 ** 2).toFixed(0).padStart(6);
+    console.log(
+      `${mb} MB  ${String(r.messages).padStart(9)}  ${r.cp.toFixed(2).padStart(10)}  ${r.replicate.toFixed(2).padStart(10)}  ${(r.replicate / r.cp).toFixed(1).padStart(5)}×`,
+    );
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
