@@ -73,6 +73,13 @@ export type ParseResult = { ok: true; config: StackConfig } | { ok: false; issue
 /** Thrown by {@link loadStackConfig}; the message lists every issue with its fixing command. */
 export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];
+  /**
+   * Marks this as a Pulumi `RunError` (`RunError.isInstance` checks this field), so `pulumi up`
+   * prints the message alone instead of "failed with an unhandled exception" and a stack trace
+   * (@pulumi/pulumi cmd/run/run.js). A field rather than `extends RunError` keeps this module
+   * free of the Pulumi SDK for the CLI.
+   */
+  readonly __pulumiRunError = true;
   constructor(issues: readonly ConfigIssue[]) {
     super(formatIssues(issues));
     this.name = "ConfigError";

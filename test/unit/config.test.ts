@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { RunError } from "@pulumi/pulumi";
 import { ConfigError, keysToReplace, loadStackConfig, parseStackConfig } from "../../components/config";
 import { GENERATE, gaRaw, KEY_PAIR, PASSWORDS, type Raw, SHA, stagingRaw } from "./configFixtures";
 
@@ -171,6 +172,8 @@ describe("config - every problem at once", () => {
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         assert.equal(err.name, "ConfigError");
+        // pulumi up prints a RunError's message without the stack trace.
+        assert.equal(RunError.isInstance(err), true);
         assert.equal(
           err.message,
           [
