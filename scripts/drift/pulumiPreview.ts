@@ -26,6 +26,11 @@ export interface PreviewRunner {
  */
 const EXPECTED_NO_CHANGES = /no changes were expected( for \S+)? but changes were proposed/;
 
+/** True when a failed preview failed only because it proposed changes. */
+export function isExpectNoChangesFailure(message: string): boolean {
+  return EXPECTED_NO_CHANGES.test(message);
+}
+
 export function automationPreviewRunner(): PreviewRunner {
   return {
     async preview(stackName, workDir) {
@@ -45,7 +50,7 @@ export function automationPreviewRunner(): PreviewRunner {
         return { changes: changedOps(result.changeSummary), diff: result.stdout };
       } catch (err) {
         const text = `${(err as Error).message}`;
-        if (EXPECTED_NO_CHANGES.test(text)) return { changes: { changes: 1 }, diff };
+        if (isExpectNoChangesFailure(text)) return { changes: { changes: 1 }, diff };
         throw err;
       }
     },
