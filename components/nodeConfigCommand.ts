@@ -18,7 +18,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInitWait, renderHostPrepareScript } from "./cloudInit";
-import { type NodeScriptInput, renderNodeScript } from "./nodeScript";
+import { type NodeScriptInput, renderNodeScript, shellQuote } from "./nodeScript";
 
 /** Dial attempts before the command gives up on a host's sshd (retried with back-off, ~5 s max apart). */
 export const DEFAULT_DIAL_ERROR_LIMIT = 60;
@@ -30,10 +30,24 @@ export type HostPreparation =
   /** An existing host (the pilot): create user, directories and unit idempotently. */
   | "prepare-host";
 
-/** The exact command text for a host. Pure; tests compare against it. */
-export function renderNodeCommand(preparation: HostPreparation, script: NodeScriptInput): string {
+/**
+ * The exact command text for a host. Pure; tests compare against it. With `sudo` (an SSH user
+ * other than root), the whole text runs as root through `sudo -n bash -c`, which passes stdin (the
+ * secrets) through; the user needs password-less sudo.
+ */
+export function renderNodeCommand(
+  preparation: HostPreparation,
+  script: NodeScriptInput,
+  opts: { readonly sudo?: boolean } = {},
+): string {
   const preamble = preparation === "prepare-host" ? renderHostPrepareScript() : renderCloudInitWait();
-  return `${preamble}${renderNodeScript(script)}`;
+  const text = `${preamble}${renderNodeScript(script)}`;
+  if (opts.sudo !== true) return text;
+  return [
+    "# akira-nats: the SSH user is not root here; the node script runs as root through sudo.",
+    `sudo -n -- bash -c ${shellQuote(text)}`,
+    "",
+  ].join("\n");
 }
 
 export interface NodeConfigCommandArgs {

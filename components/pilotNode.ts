@@ -23,8 +23,11 @@ export interface PilotNodeArgs {
   readonly pilotHost: string;
   /** `server_name` of the pilot. Default `akira-cache-01-staging`. */
   readonly pilotName?: string;
-  /** SSH user on the pilot host; the node script needs root. Default `root`. */
-  readonly sshUser?: pulumi.Input<string>;
+  /**
+   * SSH user on the pilot host. Default `root`. Another user runs the node script through
+   * `sudo -n` and needs password-less sudo. Plain, not an Input: it decides the command text.
+   */
+  readonly sshUser?: string;
   /** Private key the remote command logs in with. Secret. */
   readonly sshPrivateKey: pulumi.Input<string>;
   /** Pinned nats-server release, `x.y.z`. */
@@ -56,6 +59,7 @@ export class PilotNode extends pulumi.ComponentResource {
   constructor(name: string, args: PilotNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("akira:nats:PilotNode", name, {}, opts);
     const pilotName = args.pilotName ?? DEFAULTS.pilotName;
+    const sshUser = args.sshUser ?? DEFAULTS.sshUser;
     const secretsConf = pulumi.secret(
       pulumi
         .all([args.clientPassword, args.systemPassword])
@@ -67,16 +71,20 @@ export class PilotNode extends pulumi.ComponentResource {
       `${name}-config`,
       {
         host: args.pilotHost,
-        user: args.sshUser ?? DEFAULTS.sshUser,
+        user: sshUser,
         privateKey: args.sshPrivateKey,
-        commandText: renderNodeCommand("prepare-host", {
-          natsVersion: args.natsVersion,
-          natsSha256: args.natsSha256,
-          confText: renderPilotConf({ serverName: pilotName, maxFileStoreBytes: args.maxFileStoreBytes }),
-          // The pilot's monitoring port is bound to loopback (it has no authentication).
-          monitorUrl: monitorUrl(PILOT_MONITOR_HOST, VM_PORTS.monitor),
-          releaseBaseUrl: args.releaseBaseUrl,
-        }),
+        commandText: renderNodeCommand(
+          "prepare-host",
+          {
+            natsVersion: args.natsVersion,
+            natsSha256: args.natsSha256,
+            confText: renderPilotConf({ serverName: pilotName, maxFileStoreBytes: args.maxFileStoreBytes }),
+            // The pilot's monitoring port is bound to loopback (it has no authentication).
+            monitorUrl: monitorUrl(PILOT_MONITOR_HOST, VM_PORTS.monitor),
+            releaseBaseUrl: args.releaseBaseUrl,
+          },
+          { sudo: sshUser !== "root" },
+        ),
         secretsConf,
       },
       { parent: this },

@@ -16,7 +16,7 @@ import {
   renderClusterNodeConf,
   renderPilotConf,
 } from "../../components/nodePlan";
-import { maxFileStoreBytes } from "../../components/serverTypes";
+import { maxFileStoreBytes, PRICES_CHECKED, SERVER_TYPES } from "../../components/serverTypes";
 import {
   KNOWN_SECRETS,
   NATS_SHA256,
@@ -243,8 +243,9 @@ describe("program - ga stack (cluster on Hetzner)", () => {
       clusterName: "akira-ga",
       streamName: "AKIRA_CDR",
       streamReplicas: 3,
-      monthlyCostEur: 11.97,
-      pricesChecked: "2026-11-22",
+      // Three servers at the price table's cx23 list price (components/serverTypes.ts owns the figure).
+      monthlyCostEur: Math.round((SERVER_TYPES.cx23?.eurPerMonth ?? Number.NaN) * 3 * 100) / 100,
+      pricesChecked: PRICES_CHECKED,
     });
   });
 });
@@ -302,7 +303,7 @@ describe("program - staging stack (the pilot on its existing host)", () => {
       streamName: "AKIRA_CDR",
       streamReplicas: 1,
       monthlyCostEur: 0,
-      pricesChecked: "2026-11-22",
+      pricesChecked: PRICES_CHECKED,
     });
   });
 });
