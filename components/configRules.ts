@@ -122,9 +122,12 @@ export function passwordProblems(password: string): string[] {
       "must not contain @ : / ? # % (they break nats:// URLs such as nats://akira:<password>@host:4222)",
     );
   }
-  if (password.startsWith("$")) {
-    // nats-server server/auth.go isBcrypt: a password matching ^\$2[abxy]\$\d{2}\$ is a bcrypt hash.
-    problems.push('must not start with "$" (nats-server reads a password like $2a$10$… as a bcrypt hash)');
+  if (password.includes("$")) {
+    // nats-server server/auth.go isBcrypt: a password matching ^\$2[abxy]\$\d{2}\$ is a bcrypt hash;
+    // nats-server#7464 proposes expanding ${VAR} even inside quoted strings.
+    problems.push(
+      'must not contain "$" (nats-server reads a password like $2a$10$… as a bcrypt hash, and newer versions may expand $-variables in it)',
+    );
   }
   return problems;
 }

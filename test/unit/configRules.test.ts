@@ -554,13 +554,21 @@ describe("config rules - passwords (runbook step 4)", () => {
       ],
     },
     {
-      name: "a leading $ reads as a bcrypt hash",
-      raw: gaRaw({ clientPassword: "$2a$10$abcdefghijKLMNOPqrst" }),
+      name: "a $ reads as a bcrypt hash or a variable",
+      raw: gaRaw({
+        clientPassword: "$2a$10$abcdefghijKLMNOPqrst",
+        systemPassword: "Plain-$SYSTEM-secret-value",
+      }),
       issues: [
         [
           "clientPassword",
-          'must not start with "$" (nats-server reads a password like $2a$10$… as a bcrypt hash)',
+          'must not contain "$" (nats-server reads a password like $2a$10$… as a bcrypt hash, and newer versions may expand $-variables in it)',
           secret("clientPassword"),
+        ],
+        [
+          "systemPassword",
+          'must not contain "$" (nats-server reads a password like $2a$10$… as a bcrypt hash, and newer versions may expand $-variables in it)',
+          secret("systemPassword"),
         ],
       ],
     },
