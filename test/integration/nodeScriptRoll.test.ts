@@ -97,8 +97,10 @@ describe("node script - rolling a 3-node cluster", () => {
             `${other.name} at ${p.phase} of ${p.node}`,
           );
           if (!rolled) assert.equal(other.host.pid(), pids[j], `${other.name} untouched before its turn`);
-          // The gate: whatever has rolled is fully healthy before anything else happens.
-          if (rolled) assert.equal((await monitorGet(other.monitorUrl, "/healthz")).status, 200);
+          // The gate: the node just rolled is fully healthy the moment its script returns.
+          if (j === p.index && p.phase === "node-done") {
+            assert.equal((await monitorGet(other.monitorUrl, "/healthz")).status, 200);
+          }
         }
       },
     );
