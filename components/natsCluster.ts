@@ -191,8 +191,10 @@ export class NatsCluster extends pulumi.ComponentResource {
             deleteProtection: true,
             rebuildProtection: true,
           },
-          // The subnet must exist before a server can take an address in it.
-          { parent: this, dependsOn: [subnet] },
+          // The subnet must exist before a server can take an address in it. User data is read at
+          // first boot only, and a change of it replaces the server (and, with delete protection
+          // on, fails): an edited template applies to new servers and never touches running ones.
+          { parent: this, dependsOn: [subnet], ignoreChanges: ["userData"] },
         ),
     );
 

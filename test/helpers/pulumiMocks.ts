@@ -22,6 +22,7 @@ export interface RecordedResource {
   dependencies: string[];
   parent: string;
   additionalSecretOutputs: string[];
+  ignoreChanges: string[];
 }
 
 export function isSecret(value: unknown): boolean {
@@ -71,6 +72,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       dependencies: [],
       parent: "",
       additionalSecretOutputs: [],
+      ignoreChanges: [],
     });
     return { id, state: { ...inputs, ...computedOutputs(args.type, id, inputs) } };
   }
@@ -99,6 +101,7 @@ interface RegisterRequest {
   getParent(): string;
   getDependenciesList(): string[];
   getAdditionalsecretoutputsList(): string[];
+  getIgnorechangesList(): string[];
 }
 type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
 
@@ -131,6 +134,7 @@ export async function installMocks(opts: {
           rec.dependencies = req.getDependenciesList();
           rec.parent = req.getParent();
           rec.additionalSecretOutputs = req.getAdditionalsecretoutputsList();
+          rec.ignoreChanges = req.getIgnorechangesList();
         }
       }
       cb(err, resp);

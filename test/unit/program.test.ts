@@ -121,9 +121,11 @@ describe("program - ga stack (cluster on Hetzner)", () => {
       assert.equal(s.userData, renderCloudInit());
       assert.deepEqual(s.labels, { app: "akira-nats", cluster: "akira-ga", node: GA_NODES[i]?.name });
     }
-    // The subnet exists before a server takes an address in it.
+    // The subnet exists before a server takes an address in it; an edited cloud-init template
+    // never replaces a running server.
     for (const s of ga.mocks.ofType(T.server)) {
       assert.ok(s.dependencies.includes(ga.mocks.byName("nats-subnet").urn), s.name);
+      assert.deepEqual(s.ignoreChanges, ["userData"], s.name);
     }
   });
 
