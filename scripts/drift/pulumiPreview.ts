@@ -31,11 +31,34 @@ export function isExpectNoChangesFailure(message: string): boolean {
   return EXPECTED_NO_CHANGES.test(message);
 }
 
+/**
+ * One line out of an Automation API failure (its message carries the whole command result): the
+ * missing CLI said plainly, else Pulumi's own first `error:` line.
+ */
+export function pulumiFailure(stack: string, message: string): Error {
+  if (/ENOENT/.test(message) && /pulumi/.test(message)) {
+    return new Error(
+      "the Pulumi CLI is not installed or not on the PATH (https://www.pulumi.com/docs/install/): install it and log in, or run the live checks alone with --skip-preview and --server / --ssh-host",
+    );
+  }
+  const error = /(?:^|\s)error: (.+)/m.exec(message)?.[1];
+  const first = message.split("\n").find((l) => l.trim().length > 0) ?? message;
+  return new Error(`pulumi on stack ${stack}: ${(error ?? first).trim()}`);
+}
+
+async function selectStack(stackName: string, workDir: string) {
+  const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
+  try {
+    return await LocalWorkspace.selectStack({ stackName, workDir });
+  } catch (err) {
+    throw pulumiFailure(stackName, String((err as Error).message));
+  }
+}
+
 export function automationPreviewRunner(): PreviewRunner {
   return {
     async preview(stackName, workDir) {
-      const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
-      const stack = await LocalWorkspace.selectStack({ stackName, workDir });
+      const stack = await selectStack(stackName, workDir);
       let diff = "";
       try {
         const result = await stack.preview({
@@ -51,13 +74,14 @@ export function automationPreviewRunner(): PreviewRunner {
       } catch (err) {
         const text = `${(err as Error).message}`;
         if (isExpectNoChangesFailure(text)) return { changes: { changes: 1 }, diff };
-        throw err;
+        throw pulumiFailure(stackName, text);
       }
     },
     async outputs(stackName, workDir) {
-      const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
-      const stack = await LocalWorkspace.selectStack({ stackName, workDir });
-      const out = await stack.outputs();
+      const stack = await selectStack(stackName, workDir);
+      const out = await stack.outputs().catch((err: Error) => {
+        throw pulumiFailure(stackName, String(err.message));
+      });
       return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value]));
     },
   };

@@ -11,7 +11,12 @@ import {
   sshHostsFromOutputs,
 } from "../../scripts/drift/confNodes";
 import { DeclaredStreamError, declaredStream } from "../../scripts/drift/declaredStream";
-import { changedOps, isExpectNoChangesFailure, type PreviewRunner } from "../../scripts/drift/pulumiPreview";
+import {
+  changedOps,
+  isExpectNoChangesFailure,
+  type PreviewRunner,
+  pulumiFailure,
+} from "../../scripts/drift/pulumiPreview";
 import { buildReport, checkResult, formatMarkdown, formatText } from "../../scripts/drift/report";
 import { runDrift } from "../../scripts/drift/runDrift";
 import { readStackConfigFile } from "../../scripts/drift/stackConfigFile";
@@ -172,6 +177,20 @@ describe("drift - parsers", () => {
     assert.ok(isExpectNoChangesFailure("no changes were expected for preview but changes were proposed"));
     assert.ok(!isExpectNoChangesFailure("error: getting stack: stack 'ga' not found"));
     assert.deepEqual(changedOps({ same: 12, update: 1, replace: 0, create: 2 }), { update: 1, create: 2 });
+  });
+
+  it("Pulumi failures become one line", () => {
+    assert.equal(
+      pulumiFailure(
+        "ga",
+        "code: -2\n stdout: \n stderr: Command failed with ENOENT: pulumi version\nspawn pulumi ENOENT\n",
+      ).message,
+      "the Pulumi CLI is not installed or not on the PATH (https://www.pulumi.com/docs/install/): install it and log in, or run the live checks alone with --skip-preview and --server / --ssh-host",
+    );
+    assert.equal(
+      pulumiFailure("ga", "code: 255\n stdout: \n stderr: error: no stack named 'ga' found\n").message,
+      "pulumi on stack ga: no stack named 'ga' found",
+    );
   });
 });
 
