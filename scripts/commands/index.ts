@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { registerDrift } from "./drift";
 import { registerFailoverTest } from "./failoverTest";
+import { registerMonitor } from "./monitor";
 import { registerRehearse } from "./rehearse";
 import { registerServerCommands } from "./server";
 import { registerStreamCommands } from "./stream";
@@ -11,5 +12,6 @@ export function registerCommands(program: Command): void {
   registerServerCommands(program);
   registerDrift(program);
   registerFailoverTest(program);
+  registerMonitor(program);
   registerRehearse(program);
 }
