@@ -295,6 +295,7 @@ export function createStreamProvider(deps: ProviderDeps = {}) {
       return withNats(inputs, async (c) => {
         const name = inputs.streamName;
         let live = await findStream(c.nc, name);
+        let recreating = false;
         if (live !== undefined && inputs.storage !== undefined && live.config.storage !== inputs.storage) {
           if (!inputs.allowRecreate) {
             throw new AkiraNatsError(
@@ -307,12 +308,15 @@ export function createStreamProvider(deps: ProviderDeps = {}) {
           );
           await jsApi(c.nc, `STREAM.DELETE.${name}`, undefined, { stream: name });
           live = undefined;
+          recreating = true;
         }
         if (live === undefined) {
-          if (!inputs.createIfMissing) {
+          if (!inputs.createIfMissing && !recreating) {
             throw new AkiraNatsError("stream-not-found", missingStreamMessage(name, c.shown));
           }
-          log(`${name}: not found, creating it (createIfMissing) at R1, then scaling to R${inputs.replicas}`);
+          log(
+            `${name}: creating it at R1${inputs.replicas > 1 ? `, then scaling to R${inputs.replicas}` : ""}`,
+          );
           const { replicas: _r, ...declared } = declaredOf(inputs);
           live = await createStream(c.nc, name, { ...declared, replicas: 1 });
         } else {

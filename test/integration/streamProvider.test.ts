@@ -196,6 +196,21 @@ describe("stream provider - serialized by Pulumi, revived like the host, driven 
     assert.deepEqual(allowed, { changes: true, replaces: ["storage"], deleteBeforeReplace: true });
   });
 
+  it("create - a storage mismatch is refused, and recreates the stream only with allowRecreate", async () => {
+    const stream = name();
+    await createStream(nc, stream, { subjects: [`akira.${stream.toLowerCase()}.>`], storage: "file" });
+    await nc.jetstream().publish(`akira.${stream.toLowerCase()}.x`);
+    const err = await provider.create(inputs(stream, { storage: "memory" })).catch((e) => e);
+    assert.equal(
+      err.message,
+      `${stream} exists with file storage, declared memory: changing storage needs the stream recreated, which deletes its 1 messages; back it up, then set allowRecreate: true`,
+    );
+    assert.equal((await streamSnapshotInfo(nc, stream)).state.messages, 1);
+    const created = await provider.create(inputs(stream, { storage: "memory", allowRecreate: true }));
+    assert.equal(created.outs?.storage, "memory");
+    assert.equal(created.outs?.messages, 0);
+  });
+
   it("delete - keeps the stream and its messages unless allowDelete", async () => {
     const stream = name();
     const created = await provider.create(inputs(stream, { createIfMissing: true }));
