@@ -104,6 +104,61 @@ describe("Pulumi.yaml - one source of truth with CONFIG_KEYS", () => {
   });
 });
 
+/**
+ * Pulumi's own checks of a stack against Pulumi.yaml, restated (pulumi/pulumi
+ * sdk/go/common/workspace/project.go: Project.Validate, ValidateConfigValue,
+ * ValidateStackConfigAndApplyProjectConfig), so a stack file that Pulumi would refuse before the
+ * program starts fails here instead.
+ */
+function pulumiAccepts(type: string, value: unknown): boolean {
+  switch (type) {
+    case "string":
+      return typeof value === "string";
+    case "integer":
+      return Number.isInteger(value) || (typeof value === "string" && /^[-+]?\d+$/.test(value));
+    case "boolean":
+      return typeof value === "boolean" || value === "true" || value === "false";
+    case "array":
+      return Array.isArray(value) && value.every((v) => typeof v === "string");
+    default:
+      return false;
+  }
+}
+
+describe("Pulumi's own checks pass, so the validator gets to report", () => {
+  const project = readYaml("Pulumi.yaml");
+  const declared = project.config as Record<string, { type: string; default?: unknown; items?: unknown }>;
+
+  it("Pulumi.yaml - arrays name their items, defaults match their type", () => {
+    for (const [key, decl] of Object.entries(declared)) {
+      assert.ok(key.startsWith("akira-nats:"), key);
+      if (decl.type === "array") assert.deepEqual(decl.items, { type: "string" }, key);
+      if (decl.default !== undefined) assert.ok(pulumiAccepts(decl.type, decl.default), key);
+    }
+  });
+
+  for (const file of ["Pulumi.staging.yaml", "Pulumi.ga.yaml"]) {
+    it(`${file} - every value has its declared type, every non-secret key without default is set`, () => {
+      const config = readYaml(file).config as Record<string, unknown>;
+      for (const [key, value] of Object.entries(config)) {
+        const decl = declared[key];
+        assert.ok(decl, `${key} is not declared in Pulumi.yaml`);
+        assert.ok(pulumiAccepts(decl.type, value), `${key}: Pulumi wants ${decl.type}`);
+      }
+      const unset = Object.entries(declared)
+        .filter(([key, decl]) => decl.default === undefined && !(key in config))
+        .map(([key]) => key);
+      // Only the secrets are left for `pulumi config set --secret`.
+      assert.deepEqual(unset, [
+        "akira-nats:clusterPassword",
+        "akira-nats:clientPassword",
+        "akira-nats:systemPassword",
+        "akira-nats:sshPrivateKey",
+      ]);
+    });
+  }
+});
+
 describe("stack files - placeholders until the operator replaces them", () => {
   for (const [file, toReplace] of [
     ["Pulumi.staging.yaml", ["pilotHost", "natsSha256"]],
