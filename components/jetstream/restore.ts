@@ -45,7 +45,7 @@ export interface RestoreOptions {
   /** Replicas of the restored stream. Default: backup.json's `num_replicas`. */
   readonly replicas?: number;
   readonly onProgress?: (p: RestoreProgress) => void;
-  /** Upload chunk size. Default 128 KiB. */
+  /** Upload chunk size. Default 256 KiB (natscli: 64 KiB). */
   readonly chunkSize?: number;
   /** Chunks in flight before waiting for acks. Default 8 (natscli: 1). */
   readonly window?: number;
@@ -198,7 +198,7 @@ async function upload(
   bytesTotal: number,
   opts: RestoreOptions,
 ): Promise<void> {
-  const chunkSize = opts.chunkSize ?? 128 * 1024;
+  const chunkSize = opts.chunkSize ?? 256 * 1024;
   const window = Math.max(1, opts.window ?? 8);
   const file = await open(dataPath, "r");
   const inFlight: Promise<void>[] = [];

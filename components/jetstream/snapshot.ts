@@ -51,7 +51,7 @@ export interface BackupProgress {
 export interface BackupOptions {
   /** Called after each chunk is on disk. */
   readonly onProgress?: (p: BackupProgress) => void;
-  /** Chunk size the server sends. Default 128 KiB (as natscli). */
+  /** Chunk size the server sends. Default 256 KiB (the server's own default; natscli asks 128 KiB, measurably slower). */
   readonly chunkSize?: number;
   /** Ask the server to check every message before the snapshot (`jsck`). Default false. */
   readonly healthCheck?: boolean;
@@ -101,7 +101,6 @@ export async function backupStream(
   const out = createWriteStream(dataPath, { mode: 0o600 });
   try {
     const { response, dataBytes, chunks } = await receiveSnapshot(nc, stream, out, opts);
-    await closeStream(out);
     const meta = { config: response.config, state: response.state };
     await writeFile(join(dir, BACKUP_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
     return {
@@ -156,12 +155,6 @@ function closeStream(out: WriteStream): Promise<void> {
   });
 }
 
-function writeChunk(out: WriteStream, data: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    out.write(data, (err) => (err ? reject(err) : resolve()));
-  });
-}
-
 async function receiveSnapshot(
   nc: NatsConnection,
   stream: string,
@@ -169,55 +162,80 @@ async function receiveSnapshot(
   opts: BackupOptions,
 ): Promise<{ response: SnapshotResponse; dataBytes: number; chunks: number }> {
   const inbox = createInbox();
-  const sub = nc.subscribe(inbox);
   const idleMs = opts.idleTimeoutMs ?? 30_000;
   let idle: NodeJS.Timeout | undefined;
-  let idleHit = false;
+  let response: SnapshotResponse | undefined;
+  let dataBytes = 0;
+  let chunks = 0;
+  let settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // Handled where awaited; a failure after the end (or before the request went out) is moot.
+  finished.catch(() => {});
+  const fail = (err: unknown) => settle?.reject(err);
   const armIdle = () => {
     clearTimeout(idle);
-    idle = setTimeout(() => {
-      idleHit = true;
-      sub.unsubscribe();
-    }, idleMs);
+    idle = setTimeout(
+      () =>
+        fail(
+          new AkiraNatsError(
+            "snapshot-stalled",
+            `backup of ${stream} stalled: no data for ${idleMs} ms; the partial backup was removed; check the stream leader (akira-nats server check stream --stream ${stream}) and retry`,
+          ),
+        ),
+      idleMs,
+    );
   };
+  // Chunks are written in arrival order (one WriteStream) and each is acked from its write
+  // callback, i.e. once it is on its way to disk: the next chunk is received while the last one
+  // is written, and unacked data never exceeds the server's window.
+  const sub = nc.subscribe(inbox, {
+    callback: (err, msg) => {
+      if (err) return fail(err);
+      armIdle();
+      try {
+        checkStatus(msg, stream);
+      } catch (e) {
+        return fail(e);
+      }
+      if (msg.data.length === 0) return settle?.resolve();
+      const size = msg.data.length;
+      out.write(msg.data, (werr) => {
+        if (werr) return fail(werr);
+        dataBytes += size;
+        chunks++;
+        if (msg.reply) msg.respond();
+        opts.onProgress?.({ bytesReceived: dataBytes, bytesExpected: response?.state.bytes ?? 0, chunks });
+      });
+    },
+  });
+  nc.closed().then(() =>
+    fail(
+      new AkiraNatsError(
+        "snapshot-stalled",
+        `backup of ${stream} ended before the server finished (connection closed); the partial backup was removed; retry`,
+      ),
+    ),
+  );
   try {
     // The server waits only ~2 s for interest on the deliver subject: make the SUB known first.
     await nc.flush();
-    const response = await jsApiRequest<SnapshotResponse>(
+    response = await jsApiRequest<SnapshotResponse>(
       nc,
       `$JS.API.STREAM.SNAPSHOT.${stream}`,
       {
         deliver_subject: inbox,
         no_consumers: true,
-        chunk_size: opts.chunkSize ?? 128 * 1024,
+        chunk_size: opts.chunkSize ?? 256 * 1024,
         jsck: opts.healthCheck ?? false,
       },
       { timeoutMs: opts.requestTimeoutMs ?? 10_000, stream },
     );
-    const bytesExpected = response.state.bytes;
-    let dataBytes = 0;
-    let chunks = 0;
     armIdle();
-    for await (const msg of sub) {
-      armIdle();
-      checkStatus(msg, stream);
-      if (msg.data.length === 0) {
-        clearTimeout(idle);
-        return { response, dataBytes, chunks };
-      }
-      // Ack only once the chunk is written: the ack is what lets the server send more.
-      await writeChunk(out, msg.data);
-      dataBytes += msg.data.length;
-      chunks++;
-      if (msg.reply) msg.respond();
-      opts.onProgress?.({ bytesReceived: dataBytes, bytesExpected, chunks });
-    }
-    throw new AkiraNatsError(
-      "snapshot-stalled",
-      idleHit
-        ? `backup of ${stream} stalled: no data for ${idleMs} ms; the partial backup was removed; check the stream leader (akira-nats server check stream --stream ${stream}) and retry`
-        : `backup of ${stream} ended before the server finished (connection closed); the partial backup was removed; retry`,
-    );
+    await finished;
+    await closeStream(out);
+    return { response, dataBytes, chunks };
   } finally {
     clearTimeout(idle);
     if (!sub.isClosed()) sub.unsubscribe();
