@@ -249,10 +249,18 @@ is_active() { eval "$SVC_IS_ACTIVE" >/dev/null 2>&1; }
 
 log_tail() { redact "$(eval "$SVC_LOG_TAIL" 2>&1 || true)" >&2; }
 
-healthz() { curl -fsS --max-time 3 "$MONITOR_URL$1" 2>&1; }
+# Prints the answer's body (or curl's error); exit 0 only on HTTP 200.
+healthz() {
+  local out code
+  out="$(curl -sS --max-time 3 -w '\n%{http_code}' "$MONITOR_URL$1" 2>&1)" || { printf '%s' "$out"; return 1; }
+  code="${"$"}{out##*$'\n'}"
+  printf '%s' "${"$"}{out%$'\n'*}"
+  [ "$code" = 200 ]
+}
 
+# wait_healthy PATH [leaderless-ok]
 wait_healthy() {
-  local path="$1" deadline=$((SECONDS + HEALTH_TIMEOUT)) last="no answer yet"
+  local path="$1" leaderless_ok="${"$"}{2:-}" deadline=$((SECONDS + HEALTH_TIMEOUT)) last="no answer yet"
   while [ "$SECONDS" -lt "$deadline" ]; do
     if ! is_active; then
       log_tail
@@ -261,6 +269,13 @@ wait_healthy() {
     if last="$(healthz "$path")"; then return 0; fi
     sleep 0.5
   done
+  # An untouched node of a cluster whose peers are down or not deployed yet (a first deployment
+  # that stopped at a later node) can never be healthy on its own: waiting here would keep the
+  # later nodes from ever coming up. Nothing was changed on this node, so let the run go on.
+  if [ -n "$leaderless_ok" ] && [[ $last == *"has not established contact with a meta leader"* ]]; then
+    say "warning: no JetStream meta leader within $HEALTH_TIMEOUT s (the peers are down or not deployed yet); this node was left as it was, continuing so the next nodes can come up"
+    return 0
+  fi
   log_tail
   fail "$MONITOR_URL$path not ok within $HEALTH_TIMEOUT s (last answer: $last); the roll stops at this node and the remaining nodes are untouched: check the log above, fix, re-run pulumi up"
 }
@@ -321,7 +336,7 @@ if [ "${"$"}{#changes[@]}" -eq 0 ]; then
     say "configuration unchanged, nats-server not running: starting it"
     start_service
   fi
-  wait_healthy "$gate"
+  wait_healthy "$gate" leaderless-ok
   record_checksum
   say "unchanged: nats-server $VERSION healthy, nothing to do"
   exit 0

@@ -5,7 +5,7 @@
  * there, the nodes after it are untouched, the cluster keeps its quorum).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,9 +57,39 @@ describe("node script - rolling a 3-node cluster", () => {
       ...n,
       confText: n.confText.replace('lame_duck_grace_period: "10s"', 'lame_duck_grace_period: "1s"'),
     }));
-    // First deployment: a new node's gate is "JetStream enabled" (no meta leader before its peers).
-    const runs = await Promise.all(nodes.map((n) => runOn(n, scriptFor(n, v1))));
-    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+  });
+
+  test("first deployment, chained - a node that cannot start stops it; fixed, the re-run passes the untouched leaderless node and forms the cluster", async () => {
+    const [first, second, third] = nodes as [ScriptedNode, ScriptedNode, ScriptedNode];
+    const squatter = await listenOn("127.0.0.3");
+    const unstartable = second.confText.replace(/^port: \d+$/m, `port: ${port(squatter)}`);
+    const broken = await rollNodes(nodes, (n) =>
+      scriptFor(n, v1, { confText: n === second ? unstartable : n.confText, healthTimeoutSec: 10 }),
+    );
+    squatter.close();
+    assert.deepEqual(
+      broken.map((r) => [r.name, r.code]),
+      [
+        ["nats-1", 0],
+        ["nats-2", 1],
+      ],
+    );
+    assert.equal(existsSync(third.host.paths.binLink), false, "nats-3 not touched");
+
+    // nats-1 is unchanged but alone: no meta leader. It must not block nats-2 and nats-3 forever.
+    const fixed = await rollNodes(nodes, (n) => scriptFor(n, v1, { healthTimeoutSec: n === first ? 3 : 60 }));
+    assert.deepEqual(
+      fixed.map((r) => [r.name, r.code, r.stderr]),
+      [
+        ["nats-1", 0, ""],
+        ["nats-2", 0, ""],
+        ["nats-3", 0, ""],
+      ],
+    );
+    assert.match(
+      fixed[0]?.stdout ?? "",
+      /akira-nats node: warning: no JetStream meta leader within 3 s \(the peers are down or not deployed yet\); this node was left as it was, continuing so the next nodes can come up\n/,
+    );
     for (const n of nodes)
       await waitFor(async () => (await monitorGet(n.monitorUrl, "/healthz")).status === 200);
     nc = await connect({
@@ -134,12 +164,9 @@ describe("node script - rolling a 3-node cluster", () => {
     const changed = (n: ScriptedNode) =>
       n.confText.replace('lame_duck_grace_period: "1s"', 'lame_duck_grace_period: "2s"');
     // Port taken by another listener: `nats-server -t` accepts the file, the start fails.
-    const squatter: Server = createServer();
-    squatter.listen(0, "127.0.0.3");
-    await new Promise((r) => squatter.once("listening", r));
+    const squatter = await listenOn("127.0.0.3");
     after(() => squatter.close());
-    const port = (squatter.address() as { port: number }).port;
-    const unstartable = changed(second).replace(/^port: \d+$/m, `port: ${port}`);
+    const unstartable = changed(second).replace(/^port: \d+$/m, `port: ${port(squatter)}`);
     assert.notEqual(unstartable, changed(second));
     const thirdPid = third.host.pid();
     const thirdConf = confOnHost(third);
@@ -185,6 +212,17 @@ describe("node script - rolling a 3-node cluster", () => {
     assert.equal((await monitorGet(second.monitorUrl, "/healthz")).status, 200);
   });
 });
+
+async function listenOn(host: string): Promise<Server> {
+  const server = createServer();
+  server.listen(0, host);
+  await new Promise((r) => server.once("listening", r));
+  return server;
+}
+
+function port(server: Server): number {
+  return (server.address() as { port: number }).port;
+}
 
 async function waitFor(cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
