@@ -70,6 +70,16 @@ async function firstInfo(host: string, port: number): Promise<{ connect_urls?: s
   });
 }
 
+/** Whether `host:port` can be bound right now. */
+async function canBind(host: string, port: number): Promise<boolean> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -112,6 +122,16 @@ describe("GA configs - the three nodes run as a cluster on loopback with the VM 
   it("routes form between every pair and a JetStream meta leader is elected", {
     timeout: 90_000,
   }, async (t) => {
+    // The VM ports are fixed here (the point of the test): if another run holds them, wait for it.
+    for (const n of LOOPBACK_NODES) {
+      for (const port of [4222, 6222, 8222]) {
+        await waitFor(
+          `${n.privateIp}:${port} free (another run of this test holding it?)`,
+          async () => ((await canBind(n.privateIp, port)) ? true : undefined),
+          60_000,
+        );
+      }
+    }
     const dir = tempDir(t);
     const secrets = randomSecrets();
     const secretsConf = renderNatsSecrets(clusterSecretsInput(secrets, LOOPBACK_NODES));
