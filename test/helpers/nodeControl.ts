@@ -20,7 +20,7 @@ export function writeNodeControl(t: { after(fn: () => unknown): void }, d: Local
   writeFileSync(
     script,
     `#!/bin/sh
-# usage: ctl.sh stop|start NODE...
+# usage: ctl.sh stop|start|ldm NODE...
 set -e
 action=$1; shift
 for node in "$@"; do
@@ -30,9 +30,12 @@ ${cases}
   esac
   pidfile='${dir}'/$node.pid
   if [ "$action" = stop ]; then
+    # Like systemctl stop: a server that already exited (after lame duck) is fine.
     pid=$(cat "$pidfile")
-    kill -KILL "$pid"
+    kill -KILL "$pid" 2>/dev/null || true
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  elif [ "$action" = ldm ]; then
+    kill -USR2 "$(cat "$pidfile")"
   else
     '${natsServerBin()}' -c "$conf" >>"$log" 2>&1 </dev/null &
     echo $! > "$pidfile"

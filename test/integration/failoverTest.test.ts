@@ -111,4 +111,51 @@ describe("failover-test - against a real 3-node cluster, nodes stopped by shell 
     );
     assert.match(r.stdout, /^lost\s+0$/m);
   });
+
+  it("graceful - leadership moved and lame duck before the stop: publishing never stalls", async (t) => {
+    const { ga, leader, ctl } = await clusterWithStream(t);
+    // Clients only on the other nodes: lame duck then ends at once instead of spreading client
+    // disconnects over lame_duck_duration (30 s at least on 2.9).
+    const others = ga.nodes.filter((n) => n.spec.name !== leader).map((n) => n.url);
+    const r = await cli(
+      [
+        "failover-test",
+        "--stream",
+        "AKIRA_CDR",
+        "--graceful",
+        "--lame-duck",
+        `${ctl} ldm {node}`,
+        "--stop",
+        `${ctl} stop {node}`,
+        "--start",
+        `${ctl} start {node}`,
+        "--json",
+      ],
+      {
+        NATS_URL: others.join(","),
+        NATS_USER: ga.user,
+        NATS_PASSWORD: ga.secrets.clientPassword,
+        NATS_SYSTEM_PASSWORD: ga.secrets.systemPassword,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const report = JSON.parse(r.stdout) as FailoverReport;
+    assert.equal(report.ok, true);
+    assert.equal(report.graceful, true);
+    assert.equal(report.node, leader);
+    assert.equal(report.lost, 0);
+    assert.equal(report.failed, 0);
+    assert.match(r.stderr, new RegExp(`hand-off: stepping ${leader} down as leader of AKIRA_CDR`));
+    assert.match(r.stderr, new RegExp(`hand-off: ${leader} has left the cluster`));
+    // Leadership moved before the node went away, so no election stalls the publishes.
+    assert.ok(report.unavailableMs < 2000, `unavailable ${report.unavailableMs} ms`);
+    assert.deepEqual(
+      report.commands.map((c) => [c.command, c.exitCode]),
+      [
+        [`${ctl} ldm ${leader}`, 0],
+        [`${ctl} stop ${leader}`, 0],
+        [`${ctl} start ${leader}`, 0],
+      ],
+    );
+  });
 });
