@@ -8,6 +8,7 @@
  * check, versioned install, symlink swap, lame duck, restart, health gate — but not a change of
  * server behaviour between versions.
  */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
@@ -36,6 +37,8 @@ export interface RollingUpgradeOptions {
   readonly ratePerSec?: number;
   /** Traffic runs at least this long, and always until the roll is over plus one second. Default 0. */
   readonly minDurationSec?: number;
+  /** Traffic runs until at least this many CDRs were published (and the roll is over). Default 0. */
+  readonly minMessages?: number;
   /** Version running before the roll. Default `2.9.10`. */
   readonly fromVersion?: string;
   /** Version rolled out. Default `2.9.11-local`. */
@@ -91,6 +94,9 @@ export interface RollingUpgradeReport {
   readonly duplicates: number;
 }
 
+/** Written into `dir` at the end of a run. */
+export const REPORT_FILE = "rolling-upgrade-report.json";
+
 const DEFAULTS = {
   ratePerSec: 50,
   fromVersion: "2.9.10",
@@ -98,7 +104,7 @@ const DEFAULTS = {
   stream: "AKIRA_CDR",
 } as const;
 
-/** Runs the rehearsal; the cluster is stopped before it returns. */
+/** Runs the rehearsal, writes {@link REPORT_FILE} into `dir`; the cluster is stopped before it returns. */
 export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promise<RollingUpgradeReport> {
   const ratePerSec = opts.ratePerSec ?? DEFAULTS.ratePerSec;
   const fromVersion = opts.fromVersion ?? DEFAULTS.fromVersion;
@@ -174,6 +180,13 @@ export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promi
     const rollMs = Date.now() - startedAt;
     const minMs = (opts.minDurationSec ?? 0) * 1000;
     await new Promise((r) => setTimeout(r, Math.max(1000, minMs - rollMs)));
+    const minMessages = opts.minMessages ?? 0;
+    const rest = Math.max(0, minMessages - traffic.stats().published);
+    await waitFor(
+      () => (traffic as CdrTraffic).stats().published >= minMessages,
+      Math.ceil((rest / ratePerSec) * 1000) + 30_000,
+      `${minMessages} published CDRs`,
+    );
     const stats: TrafficStats = await traffic.stop();
     traffic = undefined;
     const verified = await verifyStream(nc, streamName, stats.ackedIds);
@@ -188,7 +201,7 @@ export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promi
       ...(r.code === 0 ? {} : { error: r.stderr.trim() }),
     }));
     const allRolled = nodeReports.length === nodes.length && nodeReports.every((n) => n.ok);
-    return {
+    const report: RollingUpgradeReport = {
       ok: allRolled && stats.failed === 0 && verified.lost === 0 && verified.duplicates === 0,
       fromVersion,
       toVersion,
@@ -205,6 +218,8 @@ export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promi
       lost: verified.lost,
       duplicates: verified.duplicates,
     };
+    writeFileSync(join(opts.dir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
+    return report;
   } finally {
     await traffic?.stop().catch(() => undefined);
     await nc?.close().catch(() => undefined);

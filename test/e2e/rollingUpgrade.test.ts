@@ -4,12 +4,16 @@
  * else as on the VMs.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { assertNatsServerInstalled } from "../../scripts/local/localNats";
-import { type RollingUpgradeProgress, rehearseRollingUpgrade } from "../../scripts/rehearsal/rollingUpgrade";
+import {
+  REPORT_FILE,
+  type RollingUpgradeProgress,
+  rehearseRollingUpgrade,
+} from "../../scripts/rehearsal/rollingUpgrade";
 
 test("rolling upgrade rehearsal - every node rolled in order under traffic, 0 failed publishes, nothing lost", async (t) => {
   assertNatsServerInstalled();
@@ -20,6 +24,7 @@ test("rolling upgrade rehearsal - every node rolled in order under traffic, 0 fa
   const report = await rehearseRollingUpgrade({
     dir,
     ratePerSec: 50,
+    minMessages: 600,
     lameDuckGracePeriod: "1s",
     onProgress: (e) => events.push(e),
   });
@@ -47,7 +52,7 @@ test("rolling upgrade rehearsal - every node rolled in order under traffic, 0 fa
   );
   for (const n of report.nodes) assert.notEqual(n.streamLeaderAfter, "", `stream led after ${n.name}`);
   assert.equal(report.failedPublishes, 0);
-  assert.ok(report.published > 0);
+  assert.ok(report.published >= 600);
   assert.equal(report.acked, report.published);
   assert.equal(report.lost, 0);
   assert.equal(report.duplicates, 0);
@@ -55,4 +60,5 @@ test("rolling upgrade rehearsal - every node rolled in order under traffic, 0 fa
   assert.equal(report.ok, true);
   // A publish gap is a leader election or a reconnect, never a node's whole restart.
   assert.ok(report.maxPublishGapMs < 5000, `longest publish gap ${report.maxPublishGapMs} ms`);
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, REPORT_FILE), "utf8")), report);
 });
