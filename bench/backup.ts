@@ -135,6 +135,9 @@ async function benchSize(sizeMiB: number): Promise<SizeResult> {
     // nats-server appends "jetstream" to store_dir.
     const storeDir = join(node.storeDir, "jetstream", "AKIRA", "streams", STREAM);
 
+    // Start every measurement from clean pages: otherwise whichever reads first (the server's
+    // first snapshot syncs the store) pays for writing back the fill.
+    execFileSync("sync");
     const copyStart = Date.now();
     // Neither side fsyncs: both measure reading the store and writing through the page cache.
     execFileSync("cp", ["-r", storeDir, join(dir, "copy")]);

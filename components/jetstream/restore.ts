@@ -171,20 +171,22 @@ export async function restoreStream(
     }).catch((err: Error) => {
       throw new AkiraNatsError(
         "replicas-not-current",
-        `restored stream ${name}, but its replicas did not catch up: ${err.message}`,
+        `restored stream ${name} (it exists and its leader holds the backup), but its replicas did not catch up: ${err.message}`,
         { cause: err },
       );
     });
   }
-  const info = await streamInfoRaw(nc, name);
-  verifyState(name, meta.state, info.state ?? created.state);
+  // The state in the server's final answer is the stream right after the restore, before any
+  // publisher could add to it; a stream info is the fallback for servers that leave it out.
+  const state = created.state ?? (await streamInfoRaw(nc, name)).state;
+  verifyState(name, meta.state, state);
   return {
     stream: name,
     replicas,
-    messages: info.state.messages,
-    firstSeq: info.state.first_seq,
-    lastSeq: info.state.last_seq,
-    bytes: info.state.bytes,
+    messages: state.messages,
+    firstSeq: state.first_seq,
+    lastSeq: state.last_seq,
+    bytes: state.bytes,
     dataBytes: bytesTotal,
     durationMs: Date.now() - started,
   };
