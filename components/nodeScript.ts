@@ -191,8 +191,9 @@ export function shellQuote(value: string): string {
 
 /** The script body; the variables above are its only input besides STDIN. */
 const BODY = String.raw`
-say() { printf 'akira-nats node: %s\n' "$*"; }
-fail() { printf 'akira-nats node: %s\n' "$*" >&2; exit 1; }
+# Printing must never abort the roll: the SSH channel may be gone (see the traps before the roll).
+say() { printf 'akira-nats node: %s\n' "$*" 2>/dev/null || true; }
+fail() { printf 'akira-nats node: %s\n' "$*" >&2 2>/dev/null || true; exit 1; }
 
 for tool in curl sha256sum tar flock; do
   command -v "$tool" >/dev/null || fail "$tool is missing on this host: install it (apt-get install -y $tool) and re-run"
@@ -344,6 +345,9 @@ fi
 
 # --- 4. roll this node --------------------------------------------------------------------------
 say "changes: ${"$"}{changes[*]}"
+# From here on the node goes down and must come back: a dropped SSH session (HUP) or a closed
+# output pipe must not leave it stopped half-way. The run finishes on its own.
+trap '' HUP PIPE
 if is_active; then
   pid="$(eval "$SVC_MAIN_PID" 2>/dev/null || true)"
   if [ -n "$pid" ] && [ "$pid" != 0 ] && alive "$pid"; then

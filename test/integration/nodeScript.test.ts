@@ -3,6 +3,8 @@
  * remote command runs it on a VM: install from a release tarball, validate, start, re-run, refuse.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -128,6 +130,33 @@ describe("node script - single host", () => {
     } finally {
       await nc.close();
     }
+  });
+
+  test("the SSH session drops mid-roll - the script finishes the roll on its own", async () => {
+    const pid = node.host.pid();
+    const changed = node.confText.replace('lame_duck_grace_period: "10s"', 'lame_duck_grace_period: "5s"');
+    assert.notEqual(changed, node.confText);
+    const child = spawn("bash", ["-c", scriptFor(node, release, { confText: changed })], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    child.stdin.end(node.secretsText);
+    let seen = "";
+    await new Promise<void>((resolve) => {
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        seen += d;
+        if (seen.includes("lame-duck mode for pid")) resolve();
+      });
+    });
+    // What sshd does when the connection goes: SIGHUP, and nobody reads the output any more.
+    child.kill("SIGHUP");
+    child.stdout.destroy();
+    child.stderr.destroy();
+    const [code] = (await once(child, "exit")) as [number | null];
+    assert.equal(code, 0);
+    assert.notEqual(node.host.pid(), pid);
+    assert.equal(readFileSync(join(node.host.paths.confDir, "nats-server.conf"), "utf8"), changed);
+    assert.equal((await monitorGet(node.monitorUrl, "/healthz")).status, 200);
+    node = { ...node, confText: changed };
   });
 
   test("a tarball whose SHA-256 does not match - refused before anything changes", async () => {
