@@ -89,12 +89,23 @@ async function pingJsz(
 export async function metaGroup(sysNc: NatsConnection, timeoutMs = 2000): Promise<MetaGroupView> {
   // First ask the meta leader alone (`leader_only`): one answer, no waiting for stragglers. Its
   // `offline` flags are the meta group's own verdict. A standalone server, or a cluster without a
-  // leader, does not answer that: then every server is asked.
+  // leader, may not answer that: then every server is asked.
   const fromLeaderOnly = await pingJsz(sysNc, { leader_only: true }, Math.min(timeoutMs, 1000), 1).catch(
     () => [],
   );
   const leaderReply = fromLeaderOnly.find((r) => r.data?.meta_cluster?.replicas !== undefined);
   if (leaderReply !== undefined) return viewFromLeader(leaderReply);
+  const standalone = fromLeaderOnly.find((r) => r.data !== undefined && r.data.meta_cluster === undefined);
+  if (standalone !== undefined) {
+    // A standalone server counts as its own JetStream leader and has no meta group.
+    const name = standalone.server.name;
+    return {
+      clustered: false,
+      clusterSize: 1,
+      responders: [name],
+      peers: [{ name, online: true, current: true, leader: false }],
+    };
+  }
   const replies = await pingJsz(sysNc, {}, timeoutMs);
   const responders = replies.map((r) => r.server.name);
   const withMeta = replies.filter((r) => r.data?.meta_cluster !== undefined);

@@ -11,10 +11,15 @@ import { startCluster, startPilot } from "../helpers/localNats";
 
 type Hooks = { after(fn: () => unknown): void };
 
-async function clients(t: Hooks, d: LocalDeployment): Promise<{ nc: NatsConnection; sys: NatsConnection }> {
-  const nc = await connectNats({ servers: d.servers, user: d.user, password: d.secrets.clientPassword });
+/** Both connections go to `servers` (default every node). */
+async function clients(
+  t: Hooks,
+  d: LocalDeployment,
+  servers = d.servers,
+): Promise<{ nc: NatsConnection; sys: NatsConnection }> {
+  const nc = await connectNats({ servers, user: d.user, password: d.secrets.clientPassword });
   const sys = await connectNats({
-    servers: d.servers,
+    servers,
     user: d.systemUser,
     password: d.secrets.systemPassword,
   });
@@ -119,13 +124,12 @@ describe("replicas - changes on a real 3-node cluster", () => {
 
   it("R3 with one node down: 10005 names the missing peer and nothing changes", async (t) => {
     const cluster = await startCluster(t);
-    const { nc, sys } = await clients(t, cluster);
+    // Both clients on nats-1, so the node taken down is never the one they talk to.
+    const { nc, sys } = await clients(t, cluster, cluster.nodes[0]?.url);
     const stream = streamName();
     await createStream(nc, stream, { subjects: ["akira.cdr.>"], replicas: 1 });
     const leader = (await streamSnapshotInfo(nc, stream)).cluster?.leader;
-    const down = cluster.nodes.find(
-      (n) => n.spec.name !== leader && !nc.info?.server_name.includes(n.spec.name),
-    );
+    const down = cluster.nodes.find((n) => n.spec.name !== leader && n.spec.name !== "nats-1");
     assert.ok(down);
     await down.stop();
     // Wait until the meta leader marks it offline (a condition, not a fixed sleep).
@@ -156,6 +160,12 @@ describe("replicas - single-node pilot", () => {
     const stream = streamName();
     await createStream(nc, stream, { subjects: ["akira.cdr.>"] });
 
+    assert.deepEqual(await metaGroup(sys), {
+      clustered: false,
+      clusterSize: 1,
+      responders: ["akira-cache-01-staging"],
+      peers: [{ name: "akira-cache-01-staging", online: true, current: true, leader: false }],
+    });
     const err = await changeReplicas(nc, stream, 3, { timeoutMs: 10_000, systemConnection: sys }).catch(
       (e) => e,
     );
