@@ -78,11 +78,23 @@ const stream = new JetStreamStream(
 /** Every node's client URL, comma-separated, without credentials: the applications' NATS_URL. */
 export const natsUrl = deployment.natsUrl;
 export const mode = config.mode;
-/** Each node's name, client address, and the address SSH reaches it at. */
+/** Each node's name, client address, SSH address, and the checksum of the conf it gets (drift). */
 export const nodes =
   deployment instanceof NatsCluster
-    ? deployment.nodes.map((n) => ({ name: n.name, address: n.privateIp, sshHost: n.publicIp }))
-    : [{ name: deployment.name, address: deployment.address, sshHost: deployment.address }];
+    ? deployment.nodes.map((n) => ({
+        name: n.name,
+        address: n.privateIp,
+        sshHost: n.publicIp,
+        confSha256: n.confSha256,
+      }))
+    : [
+        {
+          name: deployment.name,
+          address: deployment.address,
+          sshHost: deployment.address,
+          confSha256: deployment.confSha256,
+        },
+      ];
 export const clusterName = deployment instanceof NatsCluster ? deployment.clusterName : undefined;
 export const streamName = stream.streamName;
 export const streamReplicas = stream.replicas;

@@ -26,6 +26,7 @@ import {
   renderClusterNodeConf,
   VM_PORTS,
 } from "./nodePlan";
+import { confChecksum } from "./nodeScript";
 
 export interface NatsClusterArgs {
   /**
@@ -87,6 +88,8 @@ export interface ClusterNode {
   readonly publicIp: pulumi.Output<string>;
   /** Client URL on the private network, without credentials. */
   readonly url: string;
+  /** SHA-256 of the nats-server.conf this node gets, as the node script records it (drift check). */
+  readonly confSha256: string;
 }
 
 const DEFAULTS = {
@@ -215,6 +218,7 @@ export class NatsCluster extends pulumi.ComponentResource {
           ),
         ),
     );
+    const confs = planned.map((_, i) => renderClusterNodeConf(confOptions, i));
     const commands: command.remote.Command[] = [];
     planned.forEach((node, i) => {
       const previous = commands[i - 1];
@@ -227,7 +231,7 @@ export class NatsCluster extends pulumi.ComponentResource {
             commandText: renderNodeCommand("wait-for-cloud-init", {
               natsVersion: a.natsVersion,
               natsSha256: a.natsSha256,
-              confText: renderClusterNodeConf(confOptions, i),
+              confText: confs[i] as string,
               monitorUrl: monitorUrl(node.privateIp, VM_PORTS.monitor),
               releaseBaseUrl: a.releaseBaseUrl,
             }),
@@ -247,6 +251,7 @@ export class NatsCluster extends pulumi.ComponentResource {
       privateIp: node.privateIp,
       publicIp: (servers[i] as hcloud.Server).ipv4Address,
       url: clientUrl(node.privateIp, VM_PORTS.client),
+      confSha256: confChecksum(confs[i] as string),
     }));
     this.natsUrl = this.nodes.map((n) => n.url).join(",");
     this.registerOutputs({

@@ -17,6 +17,7 @@ import {
   renderPilotConf,
   VM_PORTS,
 } from "./nodePlan";
+import { confChecksum } from "./nodeScript";
 
 export interface PilotNodeArgs {
   /** The pilot host's address: SSH and NATS clients reach it there. */
@@ -53,6 +54,8 @@ export class PilotNode extends pulumi.ComponentResource {
   readonly address: string;
   /** The client URL as seen on the pilot host itself (what the admin tunnel forwards to). */
   readonly localUrl: string;
+  /** SHA-256 of the pilot's nats-server.conf, as the node script records it (drift check). */
+  readonly confSha256: string;
   /** The config command; the stream depends on it. */
   readonly nodeCommands: readonly command.remote.Command[];
 
@@ -67,6 +70,7 @@ export class PilotNode extends pulumi.ComponentResource {
           renderNatsSecrets(pilotSecretsInput({ clientPassword: client, systemPassword: system })),
         ),
     );
+    const conf = renderPilotConf({ serverName: pilotName, maxFileStoreBytes: args.maxFileStoreBytes });
     const config = nodeConfigCommand(
       `${name}-config`,
       {
@@ -78,7 +82,7 @@ export class PilotNode extends pulumi.ComponentResource {
           {
             natsVersion: args.natsVersion,
             natsSha256: args.natsSha256,
-            confText: renderPilotConf({ serverName: pilotName, maxFileStoreBytes: args.maxFileStoreBytes }),
+            confText: conf,
             // The pilot's monitoring port is bound to loopback (it has no authentication).
             monitorUrl: monitorUrl(PILOT_MONITOR_HOST, VM_PORTS.monitor),
             releaseBaseUrl: args.releaseBaseUrl,
@@ -93,6 +97,7 @@ export class PilotNode extends pulumi.ComponentResource {
     this.address = args.pilotHost;
     this.natsUrl = clientUrl(args.pilotHost, VM_PORTS.client);
     this.localUrl = clientUrl("127.0.0.1", VM_PORTS.client);
+    this.confSha256 = confChecksum(conf);
     this.nodeCommands = [config];
     this.registerOutputs({ natsUrl: this.natsUrl, name: this.name, address: this.address });
   }

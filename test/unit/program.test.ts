@@ -16,6 +16,7 @@ import {
   renderClusterNodeConf,
   renderPilotConf,
 } from "../../components/nodePlan";
+import { confChecksum } from "../../components/nodeScript";
 import { maxFileStoreBytes, PRICES_CHECKED, SERVER_TYPES } from "../../components/serverTypes";
 import {
   KNOWN_SECRETS,
@@ -241,7 +242,18 @@ describe("program - ga stack (cluster on Hetzner)", () => {
     assert.deepEqual(ga.outputs, {
       natsUrl: "nats://10.0.0.11:4222,nats://10.0.0.12:4222,nats://10.0.0.13:4222",
       mode: "cluster",
-      nodes: GA_NODES.map((n) => ({ name: n.name, address: n.privateIp, sshHost: publicIp(n.name) })),
+      nodes: GA_NODES.map((n, i) => ({
+        name: n.name,
+        address: n.privateIp,
+        sshHost: publicIp(n.name),
+        // What the node script records after applying the conf: drift compares the host against it.
+        confSha256: confChecksum(
+          renderClusterNodeConf(
+            { clusterName: "akira-ga", nodes: GA_NODES, maxFileStoreBytes: maxFileStoreBytes("cx23") },
+            i,
+          ),
+        ),
+      })),
       clusterName: "akira-ga",
       streamName: "AKIRA_CDR",
       streamReplicas: 3,
@@ -300,7 +312,16 @@ describe("program - staging stack (the pilot on its existing host)", () => {
     assert.deepEqual(staging.outputs, {
       natsUrl: "nats://95.216.10.20:4222",
       mode: "single",
-      nodes: [{ name: "akira-cache-01-staging", address: "95.216.10.20", sshHost: "95.216.10.20" }],
+      nodes: [
+        {
+          name: "akira-cache-01-staging",
+          address: "95.216.10.20",
+          sshHost: "95.216.10.20",
+          confSha256: confChecksum(
+            renderPilotConf({ serverName: "akira-cache-01-staging", maxFileStoreBytes: 10_000_000_000 }),
+          ),
+        },
+      ],
       clusterName: undefined,
       streamName: "AKIRA_CDR",
       streamReplicas: 1,
