@@ -228,12 +228,14 @@ cat >"$STAGE/secrets.conf"
 [ -s "$STAGE/secrets.conf" ] || fail "secrets.conf on STDIN was empty: pass renderNatsSecrets(...) as the command's stdin; nothing was changed"
 conf_text >"$STAGE/nats-server.conf"
 
-# Error output of nats-server may quote the config it read: keep secret values out of it.
+# Error output of nats-server may quote the config it read: keep secret values out of it. The
+# values are taken now, while the new secrets.conf is at hand (it is moved into place later).
+mapfile -t SECRET_VALUES < <(grep -o '"[^"]\{4,\}"' "$STAGE/secrets.conf" | tr -d '"' || true)
 redact() {
   local text="$1" value
-  while IFS= read -r value; do
-    [ -n "$value" ] && text="${"$"}{text//"$value"/<redacted>}"
-  done < <(grep -o '"[^"]\{4,\}"' "$STAGE/secrets.conf" 2>/dev/null | tr -d '"' || true)
+  for value in "${"$"}{SECRET_VALUES[@]}"; do
+    text="${"$"}{text//"$value"/<redacted>}"
+  done
   printf '%s\n' "$text"
 }
 
@@ -335,7 +337,7 @@ if [ "$first_start" = true ]; then gate="/healthz?js-enabled-only=true"; fi
 if [ "${"$"}{#changes[@]}" -eq 0 ]; then
   if ! is_active; then
     say "configuration unchanged, nats-server not running: starting it"
-    start_service
+    start_service || { log_tail; fail "starting nats-server failed (log above); the roll stops at this node"; }
   fi
   wait_healthy "$gate" leaderless-ok
   record_checksum

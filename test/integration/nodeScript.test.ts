@@ -132,6 +132,15 @@ describe("node script - single host", () => {
     }
   });
 
+  test("nats-server's error output quoting a secret - printed redacted", async () => {
+    const leaky = `${node.confText}listen: $CLIENT_PASSWORD\n`;
+    const run = await runOn(node, scriptFor(node, release, { confText: leaky }));
+    outputs.push(run.stdout, run.stderr);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /could not parse address string "<redacted>"/);
+    assert.ok(!run.stderr.includes(secrets.clientPassword));
+  });
+
   test("the SSH session drops mid-roll - the script finishes the roll on its own", async () => {
     const pid = node.host.pid();
     const changed = node.confText.replace('lame_duck_grace_period: "10s"', 'lame_duck_grace_period: "5s"');
