@@ -9,11 +9,13 @@
  *    command text) into a staging directory and validate them with the NEW binary
  *    (`nats-server -t`); an invalid pair is refused and the running node is left alone;
  * 3. nothing changed and the node is healthy: no-op (an idempotent `pulumi up`);
- * 4. otherwise roll this one node: lame-duck the running server (nats-server moves its raft
- *    leaders — streams and the meta group — to the peers when it enters lame-duck mode, see
- *    `transferRaftLeaders` in nats-server's server/raft.go, "Used in lameduck mode to move off the
- *    leaders"), wait for it to exit, swap config and binary, start it and wait for the full
- *    `/healthz` (JetStream current with the meta leader and every stream caught up);
+ * 4. otherwise roll this one node: lame-duck the running server (SIGUSR2). nats-server's
+ *    `lameDuckMode()` (server/server.go) first calls `transferRaftLeaders()` (server/raft.go, "Used
+ *    in lameduck mode to move off the leaders"), which steps down every raft group it leads —
+ *    streams, consumers, the meta group — and puts them in observer mode, and only then closes
+ *    clients; so no explicit step-down request is needed (the hosts have no nats CLI anyway).
+ *    Wait for the exit, swap config and binary, start, and wait for the full `/healthz`
+ *    (JetStream current with the meta leader and every stream replica caught up);
  * 5. record the SHA-256 of the applied nats-server.conf for the drift check.
  *
  * The next node's command depends on this one, so a non-zero exit here stops the roll with the
