@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -11,7 +11,7 @@ import { streamCopies } from "../../components/jetstream/peers";
 import { restoreStream } from "../../components/jetstream/restore";
 import { backupStream } from "../../components/jetstream/snapshot";
 import type { LocalDeployment } from "../../scripts/local/localNats";
-import { startCluster, tempDir } from "../helpers/localNats";
+import { startCluster, startPilot, tempDir } from "../helpers/localNats";
 
 const MESSAGES = 100_000;
 const DELETED = [2, 500, 50_000, 77_777] as const;
@@ -207,5 +207,38 @@ describe("stream backup and restore - 3-node cluster", () => {
       err.message,
       "restored stream DRIFTED does not match its backup: messages 20 (backup.json: 21); the stream was created and left as is for inspection",
     );
+  });
+});
+
+describe("stream backup - a failure midway leaves nothing behind (pilot)", () => {
+  it("server killed during the backup - partial files and the created directory removed", async (t) => {
+    const pilot = await startPilot(t);
+    const nc = await connectNats({
+      servers: pilot.servers,
+      user: pilot.user,
+      password: pilot.secrets.clientPassword,
+    });
+    t.after(() => nc.close());
+    await (await nc.jetstreamManager()).streams.add({ name: "DOOMED", subjects: ["doomed.>"] });
+    const payload = randomBytes(64 * 1024);
+    for (let i = 0; i < 800; i++) nc.publish(`doomed.${i % 4}`, payload);
+    await nc.flush();
+    while ((await streamInfoRaw(nc, "DOOMED")).state.messages < 800)
+      await new Promise((r) => setTimeout(r, 50));
+
+    const dir = join(tempDir(t), "partial");
+    let killed: Promise<void> | undefined;
+    const err = await backupStream(nc, "DOOMED", dir, {
+      onProgress: () => {
+        killed ??= pilot.nodes[0]?.kill();
+      },
+    }).catch((e) => e);
+    await killed;
+    assert.ok(err instanceof AkiraNatsError, String(err));
+    assert.equal(
+      err.message,
+      "backup of DOOMED ended before the server finished (connection closed); the partial backup was removed; retry",
+    );
+    assert.equal(existsSync(dir), false);
   });
 });
