@@ -190,6 +190,26 @@ describe("stream backup and restore - 3-node cluster", () => {
     assert.deepEqual(readdirSync(dir), ["old-backup.json"]);
   });
 
+  it("backup.json as natscli writes it (Go field set, newer fields, no trailing newline) - restores", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "FROM_NATSCLI", subjects: ["from_natscli.>"] });
+    await fill(cluster, nc, "FROM_NATSCLI", 30);
+    const dir = join(tempDir(t), "b");
+    await backupStream(nc, "FROM_NATSCLI", dir);
+    await jsm.streams.delete("FROM_NATSCLI");
+    const metaPath = join(dir, "backup.json");
+    const { config, state } = JSON.parse(readFileSync(metaPath, "utf8"));
+    // jsm.go marshals its own api.StreamConfig/StreamState: fields newer servers know, nulls for
+    // empty lists, and json.MarshalIndent leaves no trailing newline.
+    const natscli = {
+      config: { ...config, compression: "none", consumer_limits: {}, metadata: { _nats: "cli" } },
+      state: { ...state, deleted: null, lost: null },
+    };
+    writeFileSync(metaPath, JSON.stringify(natscli, null, 2));
+    const restored = await restoreStream(nc, dir);
+    assert.deepEqual([restored.stream, restored.messages, restored.lastSeq], ["FROM_NATSCLI", 30, 30]);
+  });
+
   it("restored state differs from backup.json - error names both values", async () => {
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name: "DRIFTED", subjects: ["drifted.>"] });
