@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { registerDrift } from "./drift";
 import { registerFailoverTest } from "./failoverTest";
 import { registerMonitor } from "./monitor";
+import { registerRehearse } from "./rehearse";
 import { registerServerCommands } from "./server";
 import { registerStreamCommands } from "./stream";
 
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerDrift(program);
   registerFailoverTest(program);
   registerMonitor(program);
+  registerRehearse(program);
 }

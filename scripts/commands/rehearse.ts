@@ -1,0 +1,77 @@
+/**
+ * `akira-nats rehearse`: the cutover, an unplanned failover and the rollback on local nats-server
+ * processes under live CDR traffic (see scripts/rehearsal/rehearse.ts). Exit 1 when a CDR was lost
+ * or duplicated or a step failed.
+ */
+import type { Command } from "commander";
+import { UsageError } from "../cli/connectionFlags";
+import { parseDurationMs } from "../cli/duration";
+import { rehearse } from "../rehearsal/rehearse";
+import { runRollingUpgradeRehearsal } from "../rehearsal/rollingUpgradeCommand";
+
+interface RehearseFlags {
+  messages?: string;
+  duration?: string;
+  rate: string;
+  report: string;
+  keepRunning?: boolean;
+  ports: string;
+  json?: boolean;
+  rollingUpgrade?: boolean;
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
+export function registerRehearse(program: Command): void {
+  program
+    .command("rehearse")
+    .description(
+      "Rehearse cutover, failover and rollback on local nats-server processes under CDR traffic; exit 1 on any loss",
+    )
+    .option("--messages <n>", "CDRs to publish (at least; the run lasts until the procedure is done)", "3000")
+    .option("--duration <d>", "publish for at least this long instead, e.g. 90s or 5m")
+    .option("--rate <r>", "CDRs per second", "100")
+    .option("--report <dir>", "where report.json, timeline.svg and the servers' files go", ".rehearsal")
+    .option(
+      "--keep-running",
+      "leave the final pilot running; report.json gets its URLs, user, password and pids",
+    )
+    .option("--ports <mode>", "auto (VM ports 4222/6222/8222 when free), vm or random", "auto")
+    .option("--rolling-upgrade", "rehearse a rolling upgrade of the GA cluster instead")
+    .option("--json", "JSON lines instead of text")
+    .action(async (flags: RehearseFlags, cmd: Command) => {
+      const explicitMessages = cmd.getOptionValueSource("messages") === "cli";
+      if (explicitMessages && flags.duration !== undefined) {
+        throw new UsageError("--messages and --duration exclude each other: give one of them");
+      }
+      if (!["auto", "vm", "random"].includes(flags.ports)) {
+        throw new UsageError(`--ports must be auto, vm or random, got "${flags.ports}"`);
+      }
+      const rate = positiveInt(flags.rate, "--rate");
+      const durationMs =
+        flags.duration === undefined ? undefined : parseDurationMs(flags.duration, "--duration");
+      if (flags.rollingUpgrade) {
+        process.exitCode = await runRollingUpgradeRehearsal({
+          reportDir: flags.report,
+          ratePerSec: rate,
+          json: flags.json === true,
+        });
+        return;
+      }
+      const report = await rehearse({
+        messages: durationMs === undefined ? positiveInt(flags.messages ?? "3000", "--messages") : 1,
+        durationMs,
+        ratePerSec: rate,
+        reportDir: flags.report,
+        keepRunning: flags.keepRunning === true,
+        ports: flags.ports as "auto" | "vm" | "random",
+        json: flags.json === true,
+      });
+      process.exitCode = report.ok ? 0 : 1;
+    });
+}

@@ -1,0 +1,57 @@
+/**
+ * The stack config the rehearsal's infrastructure reports for preflight: what `Pulumi.staging.yaml`
+ * and `Pulumi.ga.yaml` plus their secrets would hold, with a throwaway SSH key pair, fake Hetzner
+ * token and the local deployment's random passwords. It passes the same validation as real stacks,
+ * so the rehearsal's preflight runs the real rules.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { utils } from "ssh2";
+import type { LocalSecrets } from "../local/localNats";
+import type { RawStackConfig } from "../runbook/infra";
+
+export const REHEARSAL_STREAM = "AKIRA_CDR";
+export const REHEARSAL_SUBJECTS = ["akira.cdr.>"];
+
+export function rehearsalConfig(
+  secrets: LocalSecrets,
+  pilotHost: string,
+  nodeCount: number,
+): { staging: RawStackConfig; ga: RawStackConfig } {
+  const keys = utils.generateKeyPairSync("ed25519", { comment: "akira-nats rehearsal" });
+  const common = {
+    natsVersion: "2.10.29",
+    natsSha256: createHash("sha256").update("akira-nats rehearsal").digest("hex"),
+    pilotHost,
+    pilotName: "akira-cache-01-staging",
+    clusterName: "akira-ga",
+    serverType: "cx23",
+    location: "fsn1",
+    image: "ubuntu-24.04",
+    privateNetworkCidr: "10.0.0.0/16",
+    adminCidrs: JSON.stringify(["127.0.0.0/8"]),
+    clientCidrs: JSON.stringify(["127.0.0.0/8"]),
+    sshPublicKey: keys.public,
+    sshPrivateKey: keys.private,
+    absorbPilot: "false",
+    acceptPilotAbsorbRisk: "false",
+    streamName: REHEARSAL_STREAM,
+    streamSubjects: JSON.stringify(REHEARSAL_SUBJECTS),
+    clientPassword: secrets.clientPassword,
+    systemPassword: secrets.systemPassword,
+    "hcloud:token": randomBytes(48)
+      .toString("base64")
+      .replace(/[^A-Za-z0-9]/g, "")
+      .padEnd(64, "x")
+      .slice(0, 64),
+  };
+  return {
+    staging: { ...common, mode: "single", nodeCount: "1", streamReplicas: "1" },
+    ga: {
+      ...common,
+      mode: "cluster",
+      nodeCount: String(nodeCount),
+      streamReplicas: "3",
+      clusterPassword: secrets.clusterPassword,
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * What the cutover and rollback need from the infrastructure, and from the operator's side. Two
+ * implementations: pulumiInfra.ts (the real stacks, through the Pulumi Automation API) and
+ * localInfra.ts (local nats-server processes, for `akira-nats rehearse`). The step code is the same
+ * for both; only this seam differs.
+ */
+import type { ConnectionTarget } from "../../components/jetstream/connection";
+
+/** The stack's configuration as Pulumi stores it, keys without the `akira-nats:` namespace. */
+export type RawStackConfig = Readonly<Record<string, string | undefined>>;
+
+/** How to reach a stack's NATS: the `natsUrl` output plus the users from its (secret) config. */
+export interface StackEndpoint {
+  /** Client URLs, comma-separated, without credentials (the `natsUrl` stack output). */
+  readonly natsUrl: string;
+  /** The `akira` client user. */
+  readonly client: ConnectionTarget;
+  /** The system-account user (`server list`). */
+  readonly system: ConnectionTarget;
+}
+
+export interface Infra {
+  readonly kind: "pulumi" | "local";
+  /** The stack's raw configuration (secrets decrypted, held in memory only) for `loadStackConfig`. */
+  readConfig(stack: string): Promise<RawStackConfig>;
+  /** `pulumi up` on the stack; resolves with its endpoint once the engine reports success. */
+  up(stack: string, onOutput?: (line: string) => void): Promise<StackEndpoint>;
+  /** The endpoint of a stack as deployed now (outputs of the last `up`), without changing anything. */
+  endpoint(stack: string): Promise<StackEndpoint>;
+  /** Stops the stack's NATS nodes, keeping their disks (rollback step 1). */
+  stopNodes(stack: string): Promise<void>;
+}
+
+/**
+ * The operator's side: what applications do. The tool calls these at the right moments; what they
+ * do is the operator's business (a deployment rollout, a feature flag, a config push).
+ */
+export interface OperatorHooks {
+  /** Stop publishing CDRs and wait until nothing is in flight. */
+  pausePublishers(): Promise<void>;
+  /** Publish again (against whatever `pointApplicationsAt` set last). */
+  resumePublishers(): Promise<void>;
+  /** Applications' NATS_URL becomes `natsUrl` (comma-separated URLs, no credentials). */
+  pointApplicationsAt(natsUrl: string): Promise<void>;
+  /** Names of hooks that are not configured; preflight refuses to start while any is missing. */
+  missing(): readonly string[];
+}

@@ -1,0 +1,221 @@
+/**
+ * The rollback as checked steps. The customer's runbook stops the GA nodes first and restores the
+ * pre-migration backup, which drops every CDR taken during GA. Here the data moves first: the GA
+ * stream is backed up, every GA message whose id the pilot lacks is carried to the pilot (the bulk
+ * while the applications still write to GA, only the tail during the publisher pause), the
+ * applications are pointed back, and only then do the GA nodes stop and the staging stack is
+ * re-applied. The pilot keeps its pre-cutover data throughout; nothing is restored over it.
+ */
+
+import { changeReplicas } from "../../components/jetstream/replicas";
+import { backupStream } from "../../components/jetstream/snapshot";
+import { streamSnapshotInfo } from "../../components/jetstream/streams";
+import type { ProcedureContext } from "./context";
+import { copyMessages, lastSequence, streamIds } from "./copyMessages";
+import { backupDir, tail } from "./cutover";
+import type { JsonValue } from "./journal";
+import { checkBackupSpace, checkStackConfig } from "./preflight";
+import type { Step } from "./steps";
+
+type Obj = { [key: string]: JsonValue };
+
+export function rollbackSteps(runId: string): Step<ProcedureContext>[] {
+  return [
+    {
+      name: "preflight",
+      description:
+        "Validate the staging stack config, check the hooks, that GA and the pilot both answer and that the disk holds a backup of the GA stream",
+      async action(ctx, run) {
+        const { gaStack, pilotStack, stateDir } = ctx.opts;
+        const staging = await checkStackConfig(ctx.infra, pilotStack, "single");
+        const missing = ctx.hooks.missing();
+        if (missing.length > 0) {
+          throw new Error(`operator hooks not configured: ${missing.join(", ")} (see docs/runbook.md)`);
+        }
+        const stream = staging.streamName;
+        const pilot = await streamSnapshotInfo(await ctx.client(pilotStack), stream).catch((err: Error) => {
+          throw new Error(
+            `the pilot must run with its pre-cutover ${stream} before a rollback: ${err.message} (pulumi up on stack ${pilotStack} brings it back)`,
+          );
+        });
+        const space = await checkBackupSpace(await ctx.client(gaStack), stream, stateDir);
+        run.log(`GA ${stream}: ${space.messages} messages; pilot: ${pilot.state.messages} messages`);
+        return { stream, gaMessages: space.messages, pilotMessages: pilot.state.messages };
+      },
+    },
+    {
+      name: "backup-ga",
+      runbook: "rollback 3",
+      description: "Back up the GA stream first (the state to return to should anything go wrong)",
+      async action(ctx, run) {
+        const stream = run.output<Obj>("preflight").stream as string;
+        const dir = backupDir(ctx, "rollback", runId);
+        const r = await backupStream(await ctx.client(ctx.opts.gaStack), stream, dir);
+        run.log(`${r.messages} messages up to sequence ${r.lastSeq} in ${dir}`);
+        return { dir, messages: r.messages, lastSeq: r.lastSeq };
+      },
+    },
+    {
+      name: "carry-ga-messages",
+      description:
+        "Carry every GA message whose id the pilot lacks to the pilot, ids preserved (publishers still on GA)",
+      async action(ctx, run) {
+        const stream = run.output<Obj>("preflight").stream as string;
+        const pilot = await ctx.client(ctx.opts.pilotStack);
+        const { ids } = await streamIds(pilot, stream);
+        const r = await copyMessages(await ctx.client(ctx.opts.gaStack), pilot, stream, {
+          skipIds: ids,
+          onProgress: (n) => run.log(`${n} GA messages looked at`),
+        });
+        const pilotLastSeq = await lastSequence(pilot, stream);
+        run.log(
+          `${r.copied} carried, ${r.skipped} already on the pilot, up to GA sequence ${r.cursor.lastSeq}`,
+        );
+        return { copied: r.copied, skipped: r.skipped, gaLastSeq: r.cursor.lastSeq, pilotLastSeq };
+      },
+    },
+    {
+      name: "pause-publishers",
+      description: "Pause the publishers (operator hook) until nothing is in flight",
+      async action(ctx) {
+        const pausedAt = Date.now();
+        await ctx.hooks.pausePublishers();
+        return { pausedAt };
+      },
+    },
+    {
+      name: "carry-delta",
+      description:
+        "Carry the GA messages published since the previous step; verify the pilot holds GA's last message",
+      async action(ctx, run) {
+        const stream = run.output<Obj>("preflight").stream as string;
+        const bulk = run.output<Obj>("carry-ga-messages");
+        const pilot = await ctx.client(ctx.opts.pilotStack);
+        // Only messages carried by an earlier attempt of this step can be on the pilot already.
+        const { ids } = await streamIds(pilot, stream, (bulk.pilotLastSeq as number) + 1);
+        const r = await copyMessages(await ctx.client(ctx.opts.gaStack), pilot, stream, {
+          fromSeq: (bulk.gaLastSeq as number) + 1,
+          skipIds: ids,
+        });
+        run.log(`${r.copied} carried, up to GA sequence ${r.cursor.lastSeq}`);
+        return {
+          copied: r.copied,
+          skipped: r.skipped,
+          gaLastSeq: r.cursor.lastSeq,
+          gaLastId: r.cursor.lastId ?? "",
+        };
+      },
+      async check(ctx, _output, run) {
+        const stream = run.output<Obj>("preflight").stream as string;
+        const [ga, pilot] = await Promise.all([
+          tail(ctx, ctx.opts.gaStack, stream),
+          tail(ctx, ctx.opts.pilotStack, stream),
+        ]);
+        // Both streams are quiet now; GA's last message was carried last, so it ends the pilot too,
+        // unless GA took nothing new since the cutover (then it is a pre-cutover message).
+        if (ga.lastId === pilot.lastId) return;
+        const { ids } = await streamIds(await ctx.client(ctx.opts.pilotStack), stream);
+        if (!ids.has(ga.lastId)) {
+          throw new Error(
+            `the pilot lacks GA's last message "${ga.lastId}": publishers are still paused; look before going on`,
+          );
+        }
+      },
+    },
+    {
+      name: "point-apps-at-pilot",
+      runbook: "rollback 4",
+      description:
+        "Point the applications back at the pilot (operator hook; the natsUrl output of the staging stack)",
+      async action(ctx) {
+        const endpoint = await ctx.infra.endpoint(ctx.opts.pilotStack);
+        await ctx.hooks.pointApplicationsAt(endpoint.natsUrl);
+        return { natsUrl: endpoint.natsUrl };
+      },
+    },
+    {
+      name: "resume-publishers",
+      description: "Resume the publishers (operator hook), now writing to the pilot",
+      async action(ctx, run) {
+        await ctx.hooks.resumePublishers();
+        const pauseMs = Date.now() - (run.output<Obj>("pause-publishers").pausedAt as number);
+        run.log(`publishers were paused for ${pauseMs} ms`);
+        return { pauseMs };
+      },
+    },
+    {
+      name: "verify-pilot-complete",
+      description: "Every message of the GA stream is on the pilot (full comparison of ids)",
+      async action(ctx, run) {
+        const stream = run.output<Obj>("preflight").stream as string;
+        const [ga, pilot] = await Promise.all([
+          streamIds(await ctx.client(ctx.opts.gaStack), stream),
+          streamIds(await ctx.client(ctx.opts.pilotStack), stream),
+        ]);
+        const missing = [...ga.ids].filter((id) => !pilot.ids.has(id));
+        if (missing.length > 0) {
+          throw new Error(
+            `${missing.length} GA messages are not on the pilot (e.g. ${missing.slice(0, 3).join(", ")}): run with --resume to carry them again before stopping GA`,
+          );
+        }
+        run.log(`all ${ga.ids.size} GA messages are on the pilot (${pilot.ids.size} there)`);
+        return { gaMessages: ga.ids.size, pilotMessages: pilot.ids.size };
+      },
+    },
+    {
+      name: "replicas-down",
+      runbook: "rollback 2",
+      description:
+        "Lower the GA stream to R1 where the metadata allows it (every peer online); skipped otherwise",
+      async action(ctx, run): Promise<Obj> {
+        const stream = run.output<Obj>("preflight").stream as string;
+        const ga = await ctx.client(ctx.opts.gaStack);
+        const snap = await streamSnapshotInfo(ga, stream);
+        const offline = (snap.cluster?.replicas ?? [])
+          .filter((r) => r.offline || !r.current)
+          .map((r) => r.name);
+        if (snap.config.num_replicas <= 1) return { replicas: snap.config.num_replicas, changed: false };
+        if (snap.cluster?.leader === undefined || offline.length > 0) {
+          run.log(
+            `skipped: leader ${snap.cluster?.leader ?? "(none)"}, not current: ${offline.join(", ") || "-"}`,
+          );
+          return { replicas: snap.config.num_replicas, changed: false, skipped: true };
+        }
+        const r = await changeReplicas(ga, stream, 1, {
+          timeoutMs: ctx.opts.timeoutMs,
+          onProgress: (p) => run.log(p.message),
+        });
+        return { replicas: r.after, changed: r.changed, keptOn: r.snapshot.cluster?.leader ?? "" };
+      },
+    },
+    {
+      name: "stop-ga-nodes",
+      runbook: "rollback 1",
+      description: "Stop the GA nodes (their disks and the GA backup stay)",
+      async action(ctx) {
+        await ctx.forget(ctx.opts.gaStack);
+        await ctx.infra.stopNodes(ctx.opts.gaStack);
+        return { stopped: true };
+      },
+    },
+    {
+      name: "provision-staging",
+      runbook: "rollback 5",
+      description:
+        "pulumi up on the staging stack (cluster disabled); the pilot's stream is checked afterwards",
+      async action(ctx, run) {
+        const stream = run.output<Obj>("preflight").stream as string;
+        await ctx.forget(ctx.opts.pilotStack);
+        const endpoint = await ctx.infra.up(ctx.opts.pilotStack, (line) => run.log(line));
+        const snap = await streamSnapshotInfo(await ctx.client(ctx.opts.pilotStack), stream);
+        const verified = run.output<Obj>("verify-pilot-complete");
+        if (snap.state.messages < (verified.pilotMessages as number)) {
+          throw new Error(
+            `the pilot holds ${snap.state.messages} messages after pulumi up, ${verified.pilotMessages} before: restore from the GA backup (akira-nats stream restore ${run.output<Obj>("backup-ga").dir})`,
+          );
+        }
+        return { natsUrl: endpoint.natsUrl, messages: snap.state.messages };
+      },
+    },
+  ];
+}

@@ -1,0 +1,243 @@
+/**
+ * The step engine behind `cutover`, `rollback` and the rehearsal: ordered steps, each with a
+ * description, a precondition, an action and a result check. The first failure stops the run with
+ * a message that names the step; the journal records every completed step so `--resume` goes on
+ * from the last good one.
+ */
+import { Journal, type JsonValue } from "./journal";
+
+export interface Step<C> {
+  /** Stable kebab-case name: the journal key and the `--json` step id. */
+  readonly name: string;
+  /** One line for the plan (`--dry-run`) and the progress output. */
+  readonly description: string;
+  /** The customer's runbook step this serves, e.g. "5" or "rollback 1"; shown in the plan. */
+  readonly runbook?: string;
+  /** Throws (with advice) when the step must not start. */
+  precondition?(ctx: C, run: StepRun): Promise<void>;
+  /** Does the work; its result is journaled and readable by later steps through {@link StepRun.output}. */
+  action(ctx: C, run: StepRun): Promise<JsonValue | undefined>;
+  /** Throws when the action's effect is not what it should be. */
+  check?(ctx: C, output: JsonValue | undefined, run: StepRun): Promise<void>;
+}
+
+/** What a step sees of the run besides its context. */
+export interface StepRun {
+  /** Output of an earlier step, from this run or from the journal of an interrupted one. */
+  output<T extends JsonValue = JsonValue>(step: string): T;
+  /** A progress line, shown under the step on a TTY and as a `log` event with `--json`. */
+  log(line: string): void;
+}
+
+export type StepStatus = "done" | "failed" | "resumed" | "planned";
+
+export interface StepResult {
+  readonly name: string;
+  readonly status: StepStatus;
+  readonly ok: boolean;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly output?: JsonValue;
+  readonly error?: string;
+}
+
+export interface ProcedureResult {
+  readonly ok: boolean;
+  readonly procedure: string;
+  readonly steps: readonly StepResult[];
+  /** The failed step and its message. */
+  readonly failure?: { readonly step: string; readonly message: string };
+}
+
+/** Receives progress; see progress.ts for the TTY and JSON-lines renderers. */
+export interface StepReporter {
+  planned?(procedure: string, steps: readonly Step<unknown>[]): void;
+  stepStart?(index: number, total: number, step: Step<unknown>): void;
+  stepLog?(step: Step<unknown>, line: string): void;
+  stepEnd?(index: number, total: number, step: Step<unknown>, result: StepResult): void;
+  finished?(result: ProcedureResult): void;
+}
+
+/** A step failed in a way the operator must look at; the message says what and what to do. */
+export class StepFailedError extends Error {
+  override name = "StepFailedError";
+  constructor(
+    readonly step: string,
+    readonly reason: string,
+  ) {
+    super(`step ${step} failed: ${reason}`);
+  }
+}
+
+export interface RunOptions<C> {
+  /** `cutover`, `rollback`: names the journal. */
+  readonly procedure: string;
+  readonly steps: readonly Step<C>[];
+  readonly ctx: C;
+  /** Where completed steps are recorded; none for a run that need not resume. */
+  readonly journal?: Journal;
+  /** Skip the steps the journal records as done. Default false. */
+  readonly resume?: boolean;
+  readonly reporter?: StepReporter;
+  /** Stop (successfully) after this step, as an interruption would; used to rehearse `--resume`. */
+  readonly stopAfter?: string;
+  /** Clock, for tests. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** The plan as `--dry-run` prints it. */
+export function formatPlan(procedure: string, stack: string, steps: readonly Step<unknown>[]): string {
+  const width = String(steps.length).length;
+  const lines = steps.map((s, i) => {
+    const n = String(i + 1).padStart(width, " ");
+    const rb = s.runbook === undefined ? "" : ` [runbook ${s.runbook}]`;
+    return `${n}. ${s.name}${rb}\n${" ".repeat(width + 2)}${s.description}`;
+  });
+  return `${procedure} of stack ${stack}: ${steps.length} steps (dry run, nothing was changed)\n${lines.join("\n")}\n`;
+}
+
+/** Checks that a journal belongs to this plan: its done steps must be a prefix of the steps. */
+function resumePoint<C>(journal: Journal, steps: readonly Step<C>[], procedure: string): number {
+  if (journal.procedure !== procedure) {
+    throw new Error(`journal ${journal.path} records a ${journal.procedure}, not a ${procedure}`);
+  }
+  const done = journal.doneSteps();
+  for (const [i, name] of done.entries()) {
+    if (steps[i]?.name !== name) {
+      throw new Error(
+        `journal ${journal.path} does not match this ${procedure}'s steps (step ${i + 1} is "${name}" there, "${steps[i]?.name ?? "(none)"}" here): move it away to start over`,
+      );
+    }
+  }
+  return done.length;
+}
+
+export async function runSteps<C>(opts: RunOptions<C>): Promise<ProcedureResult> {
+  const now = opts.now ?? Date.now;
+  const { steps, journal, reporter } = opts;
+  const outputs = new Map<string, JsonValue | undefined>();
+  const results: StepResult[] = [];
+  let start = 0;
+  if (opts.resume && journal !== undefined) {
+    start = resumePoint(journal, steps, opts.procedure);
+    for (const step of steps.slice(0, start)) {
+      const output = journal.output(step.name);
+      outputs.set(step.name, output);
+      const entry = journal.entries.find((e) => e.name === step.name);
+      results.push({
+        name: step.name,
+        status: "resumed",
+        ok: true,
+        startedAt: entry === undefined ? now() : Date.parse(entry.startedAt),
+        durationMs: entry?.durationMs ?? 0,
+        output,
+      });
+    }
+  }
+  reporter?.planned?.(opts.procedure, steps as readonly Step<unknown>[]);
+
+  const finish = (result: ProcedureResult): ProcedureResult => {
+    reporter?.finished?.(result);
+    return result;
+  };
+
+  for (let i = start; i < steps.length; i++) {
+    const step = steps[i] as Step<C>;
+    const run: StepRun = {
+      output<T extends JsonValue = JsonValue>(name: string): T {
+        if (!outputs.has(name)) {
+          throw new Error(`step ${step.name} needs the output of step ${name}, which has not run`);
+        }
+        return outputs.get(name) as T;
+      },
+      log(line: string) {
+        reporter?.stepLog?.(step as Step<unknown>, line);
+      },
+    };
+    reporter?.stepStart?.(i, steps.length, step as Step<unknown>);
+    const startedAt = now();
+    let output: JsonValue | undefined;
+    let phase = "precondition";
+    try {
+      await step.precondition?.(opts.ctx, run);
+      phase = "action";
+      output = await step.action(opts.ctx, run);
+      phase = "check";
+      await step.check?.(opts.ctx, output, run);
+    } catch (err) {
+      const reason = (err as Error).message;
+      const message = phase === "action" ? reason : `${phase} failed: ${reason}`;
+      const result: StepResult = {
+        name: step.name,
+        status: "failed",
+        ok: false,
+        startedAt,
+        durationMs: now() - startedAt,
+        error: message,
+      };
+      results.push(result);
+      journal?.record({
+        name: step.name,
+        status: "failed",
+        startedAt: new Date(startedAt).toISOString(),
+        durationMs: result.durationMs,
+        error: message,
+      });
+      reporter?.stepEnd?.(i, steps.length, step as Step<unknown>, result);
+      return finish({
+        ok: false,
+        procedure: opts.procedure,
+        steps: results,
+        failure: { step: step.name, message },
+      });
+    }
+    const result: StepResult = {
+      name: step.name,
+      status: "done",
+      ok: true,
+      startedAt,
+      durationMs: now() - startedAt,
+      output,
+    };
+    outputs.set(step.name, output);
+    results.push(result);
+    journal?.record({
+      name: step.name,
+      status: "done",
+      startedAt: new Date(startedAt).toISOString(),
+      durationMs: result.durationMs,
+      ...(output === undefined ? {} : { output }),
+    });
+    reporter?.stepEnd?.(i, steps.length, step as Step<unknown>, result);
+    if (opts.stopAfter === step.name && i < steps.length - 1) {
+      return finish({ ok: true, procedure: opts.procedure, steps: results });
+    }
+  }
+  journal?.markFinished();
+  return finish({ ok: true, procedure: opts.procedure, steps: results });
+}
+
+/**
+ * Opens the journal for a run: the existing one with `resume`, a fresh one otherwise. Refuses to
+ * start afresh over an unfinished run, which could repeat a backup or a copy by accident.
+ */
+export function openJournal(path: string, procedure: string, stack: string, resume: boolean): Journal {
+  const existing = Journal.load(path);
+  if (resume) {
+    if (existing === undefined) {
+      throw new Error(`nothing to resume: no journal at ${path} (run without --resume to start)`);
+    }
+    if (existing.finished) {
+      throw new Error(`nothing to resume: the ${procedure} recorded in ${path} finished`);
+    }
+    return existing;
+  }
+  if (existing !== undefined && !existing.finished) {
+    const done = existing.doneSteps();
+    const last = done.length === 0 ? "none" : (done[done.length - 1] as string);
+    throw new Error(
+      `an unfinished ${existing.procedure} of stack ${existing.stack} is recorded in ${path} (last good step: ${last}): run with --resume to continue it, or move the file away to start over`,
+    );
+  }
+  return Journal.create(path, procedure, stack);
+}
