@@ -35,6 +35,7 @@ import {
   type StreamStateJson,
   streamInfoRaw,
 } from "./jsApiRequest";
+import { S2UncompressedCounter } from "./s2Frames";
 
 export const BACKUP_META_FILE = "backup.json";
 export const BACKUP_DATA_FILE = "stream.tar.s2";
@@ -43,6 +44,8 @@ export const BACKUP_DATA_FILE = "stream.tar.s2";
 export interface BackupProgress {
   /** Compressed bytes written to stream.tar.s2 so far. */
   readonly bytesReceived: number;
+  /** The same, uncompressed (the tar of the store): comparable with `bytesExpected`, as natscli shows it. */
+  readonly uncompressedBytes: number;
   /** The stream's size in bytes according to the snapshot's state (uncompressed). */
   readonly bytesExpected: number;
   readonly chunks: number;
@@ -167,6 +170,7 @@ async function receiveSnapshot(
   let response: SnapshotResponse | undefined;
   let dataBytes = 0;
   let chunks = 0;
+  const counter = new S2UncompressedCounter();
   let settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   const finished = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject };
@@ -201,12 +205,18 @@ async function receiveSnapshot(
       }
       if (msg.data.length === 0) return settle?.resolve();
       const size = msg.data.length;
+      counter.push(msg.data);
       out.write(msg.data, (werr) => {
         if (werr) return fail(werr);
         dataBytes += size;
         chunks++;
         if (msg.reply) msg.respond();
-        opts.onProgress?.({ bytesReceived: dataBytes, bytesExpected: response?.state.bytes ?? 0, chunks });
+        opts.onProgress?.({
+          bytesReceived: dataBytes,
+          uncompressedBytes: counter.uncompressed,
+          bytesExpected: response?.state.bytes ?? 0,
+          chunks,
+        });
       });
     },
   });

@@ -28,7 +28,9 @@ export function renderBar(label: string, done: number, total: number, elapsedMs:
   const frac = total > 0 ? Math.min(1, done / total) : 0;
   const filled = Math.round(frac * width);
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
-  const eta = rate > 0 && total > done ? formatDuration(((total - done) / rate) * 1000) : "-";
+  // The first second's rate says little (connection set-up, the server preparing the snapshot).
+  const eta =
+    elapsedMs >= 1000 && rate > 0 && total > done ? formatDuration(((total - done) / rate) * 1000) : "-";
   return `${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.round(frac * 100)).padStart(3)}%  ${formatBytes(done)}/${formatBytes(total)}  ${formatBytes(rate)}/s  ETA ${eta}`;
 }
 

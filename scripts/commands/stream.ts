@@ -59,7 +59,9 @@ export function registerStreamCommands(program: Command): void {
   ).action(async (name: string, dir: string, flags: ConnectionFlags & JsonFlag) => {
     const bar = createProgress({ label: `backup ${name}`, enabled: flags.json ? false : undefined });
     const r = await withConnection(flags, (nc) =>
-      backupStream(nc, name, dir, { onProgress: (p) => bar.update(p.bytesReceived, p.bytesExpected) }),
+      backupStream(nc, name, dir, {
+        onProgress: (p) => bar.update(Math.min(p.uncompressedBytes, p.bytesExpected), p.bytesExpected),
+      }),
     ).finally(() => bar.finish());
     process.stdout.write(
       flags.json
