@@ -153,6 +153,7 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
       sshHost,
       sshPort: port,
       sshUser: facts.sshUser(),
+      readyTimeoutMs: sshTimeoutMs(target.timeoutMs),
       privateKey: await facts.sshKey(),
       ...(pinned === undefined ? {} : { hostKeySha256: sshFingerprint(Buffer.from(pinned, "base64")) }),
     },
@@ -175,6 +176,7 @@ async function confOption(flags: DriftFlags, facts: StackFacts): Promise<DriftOp
   }
   const knownHosts = await facts.knownHosts();
   const creds = {
+    timeoutMs: sshTimeoutMs(Number(flags.timeout ?? "5000")),
     username: facts.sshUser(),
     privateKey: await facts.sshKey(),
     ...(knownHosts === undefined ? {} : { knownHosts }),
@@ -198,6 +200,11 @@ async function sshKey(flags: DriftFlags): Promise<string> {
   throw new DriftUsageError(
     "the SSH checks need the stack's key: --ssh-key <file> or env AKIRA_SSH_PRIVATE_KEY (pulumi config get akira-nats:sshPrivateKey); or --skip-conf and --server",
   );
+}
+
+/** SSH logins take longer than a NATS connect; `--timeout` only ever raises the 10 s SSH default. */
+function sshTimeoutMs(natsTimeoutMs: number | undefined): number {
+  return Math.max(10_000, natsTimeoutMs ?? 0);
 }
 
 function splitHostPort(text: string): [string, number] {

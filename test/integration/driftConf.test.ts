@@ -75,8 +75,8 @@ describe("drift - nats-server.conf against the recorded checksum and the program
     ];
 
     const clean = await runCli(args);
+    assert.equal(clean.code, 0, clean.stderr);
     assert.equal(clean.stderr, "");
-    assert.equal(clean.code, 0);
     assert.equal(confCheck(clean.stdout).status, "ok");
     assert.equal(
       confCheck(clean.stdout).detail,
@@ -94,8 +94,8 @@ describe("drift - nats-server.conf against the recorded checksum and the program
     rmSync(join(root, "akira-ga-1", "etc", "nats", "nats-server.conf.sha256"));
 
     const run = await runCli(args);
+    assert.equal(run.code, 2, run.stderr);
     assert.equal(run.stderr, "");
-    assert.equal(run.code, 2);
     const check = confCheck(run.stdout);
     assert.equal(check.status, "drift");
     const newGa3 = (confs["akira-ga-3"] as string).replace("30", "40");
@@ -189,11 +189,13 @@ describe("drift - nats-server.conf over SSH", { skip: sshdUnavailable() }, () =>
       keyFile,
       "--conf-path",
       confFile(root, "akira-ga-1"),
+      "--timeout",
+      "20000",
       "--json",
     ];
     const run = await runCli([...args, "--ssh-known-hosts", knownHosts]);
+    assert.equal(run.code, 2, run.stderr);
     assert.equal(run.stderr, "");
-    assert.equal(run.code, 2);
     const check = confCheck(run.stdout);
     assert.equal(check.detail, "nats-server.conf of akira-ga-1 against the recorded checksum");
     assert.equal(check.findings.length, 1);

@@ -70,8 +70,8 @@ describe("drift - live stream against the stack's declaration", () => {
     const env = { NATS_PASSWORD: cluster.secrets.clientPassword };
 
     const clean = await drift([...args, "--json"], env);
+    assert.equal(clean.code, 0, clean.stderr);
     assert.equal(clean.stderr, "");
-    assert.equal(clean.code, 0);
     const cleanReport = JSON.parse(clean.stdout);
     assert.equal(cleanReport.drift, false);
     assert.deepEqual(
@@ -88,8 +88,8 @@ describe("drift - live stream against the stack's declaration", () => {
     await jsm.streams.update("AKIRA_CDR", { ...info.config, num_replicas: 1, max_bytes: 1024 * 1024 });
 
     const drifted = await drift([...args, "--json"], env);
+    assert.equal(drifted.code, 2, drifted.stderr);
     assert.equal(drifted.stderr, "");
-    assert.equal(drifted.code, 2);
     const report = JSON.parse(drifted.stdout);
     assert.equal(report.drift, true);
     const stream = report.checks.find((c: { check: string }) => c.check === "stream");
@@ -127,7 +127,10 @@ describe("drift - live stream against the stack's declaration", () => {
     const work = tempDir(t);
     writeStackConfig(work, "ga");
     const run = await drift(
-      ["--stack", "ga", "--work-dir", work, "--skip-preview", "--skip-conf", "-s", cluster.servers, "--json"],
+      [
+        ...["--stack", "ga", "--work-dir", work, "--skip-preview", "--skip-conf"],
+        ...["-s", cluster.servers, "--timeout", "20000", "--json"],
+      ],
       { NATS_PASSWORD: cluster.secrets.clientPassword },
     );
     assert.equal(run.code, 2);
@@ -196,6 +199,8 @@ describe("drift - the stream through the admin tunnel", { skip: sshdUnavailable(
         "--skip-conf",
         "-s",
         pilot.servers,
+        "--timeout",
+        "20000",
         "--tunnel-via",
         `127.0.0.1:${sshd.port}`,
         "--ssh-user",
@@ -207,8 +212,8 @@ describe("drift - the stream through the admin tunnel", { skip: sshdUnavailable(
       ],
       { NATS_PASSWORD: pilot.secrets.clientPassword },
     );
+    assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, "");
-    assert.equal(run.code, 0);
     assert.equal(
       run.stdout,
       [
