@@ -50,25 +50,27 @@ interface JszReply {
 }
 
 /**
- * Collects one JSZ answer per server: stops at `expect` answers when the caller knows how many
- * servers run, else 500 ms after the last answer; never later than `timeoutMs`.
+ * Collects one JSZ answer per server, 500 ms after the last answer at the latest (never later
+ * than `timeoutMs`), or as soon as `done(replies so far)` says the caller has what it needs.
  */
 async function pingJsz(
   sysNc: NatsConnection,
   body: object,
   timeoutMs: number,
-  expect?: number,
+  done?: (replies: readonly JszReply[]) => boolean,
 ): Promise<JszReply[]> {
   const replies: JszReply[] = [];
   try {
     const it = await sysNc.requestMany(
       "$SYS.REQ.SERVER.PING.JSZ",
       new TextEncoder().encode(JSON.stringify(body)),
-      expect === undefined
-        ? { maxWait: timeoutMs, strategy: RequestStrategy.JitterTimer, jitter: 500 }
-        : { maxWait: timeoutMs, strategy: RequestStrategy.Count, maxMessages: expect },
+      { maxWait: timeoutMs, strategy: RequestStrategy.JitterTimer, jitter: 500 },
     );
-    for await (const m of it) replies.push(m.json<JszReply>());
+    for await (const m of it) {
+      replies.push(m.json<JszReply>());
+      // Leaving the loop ends the iterator and its inbox subscription.
+      if (done?.(replies)) break;
+    }
   } catch (err) {
     throw new AkiraNatsError(
       "system-account",
@@ -90,9 +92,12 @@ export async function metaGroup(sysNc: NatsConnection, timeoutMs = 2000): Promis
   // First ask the meta leader alone (`leader_only`): one answer, no waiting for stragglers. Its
   // `offline` flags are the meta group's own verdict. A standalone server, or a cluster without a
   // leader, may not answer that: then every server is asked.
-  const fromLeaderOnly = await pingJsz(sysNc, { leader_only: true }, Math.min(timeoutMs, 1000), 1).catch(
-    () => [],
-  );
+  const fromLeaderOnly = await pingJsz(
+    sysNc,
+    { leader_only: true },
+    Math.min(timeoutMs, 1000),
+    () => true,
+  ).catch(() => []);
   const leaderReply = fromLeaderOnly.find((r) => r.data?.meta_cluster?.replicas !== undefined);
   if (leaderReply !== undefined) return viewFromLeader(leaderReply);
   const standalone = fromLeaderOnly.find((r) => r.data !== undefined && r.data.meta_cluster === undefined);
@@ -188,14 +193,27 @@ export async function streamCopies(
   sysNc: NatsConnection,
   account: string,
   stream: string,
-  opts: { readonly timeoutMs?: number; readonly expectServers?: number } = {},
+  opts: {
+    readonly timeoutMs?: number;
+    /**
+     * How many servers hold a copy (the replica count): the check stops as soon as that many
+     * copies answered instead of waiting for stragglers. A copy left on a server beyond that
+     * number may then go unseen. Default: wait for every server.
+     */
+    readonly expectServers?: number;
+  } = {},
 ): Promise<StreamCopy[]> {
+  const expect = opts.expectServers;
   const replies = await pingJsz(
     sysNc,
     { streams: true, acc: account },
     opts.timeoutMs ?? 2000,
-    opts.expectServers,
+    expect === undefined ? undefined : (so) => copiesIn(so, account, stream).length >= expect,
   );
+  return copiesIn(replies, account, stream).sort((a, b) => a.server.localeCompare(b.server));
+}
+
+function copiesIn(replies: readonly JszReply[], account: string, stream: string): StreamCopy[] {
   const copies: StreamCopy[] = [];
   for (const r of replies) {
     for (const acc of r.data?.account_details ?? []) {
@@ -211,5 +229,5 @@ export async function streamCopies(
       }
     }
   }
-  return copies.sort((a, b) => a.server.localeCompare(b.server));
+  return copies;
 }

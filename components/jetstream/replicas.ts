@@ -34,7 +34,10 @@ export interface WaitCurrentOptions {
   readonly leader?: string;
   /** Poll interval in ms. Default 250. */
   readonly pollMs?: number;
-  /** How many servers answer the per-server check (stop waiting for more). Default: wait for stragglers. */
+  /**
+   * Stop the per-server check once this many copies answered. Default: wait for every server
+   * (changeReplicas passes the replica count when scaling up).
+   */
   readonly expectServers?: number;
 }
 
@@ -82,7 +85,7 @@ export async function changeReplicas(
   const from = before.config.num_replicas;
   const step = `${stream} R${from}→R${replicas}`;
   progress({ phase: "preflight", message: `${step}: checking peers` });
-  const { unavailable, online } = await preflight(nc, stream, replicas, before, opts);
+  const unavailable = await preflight(nc, stream, replicas, before, opts);
 
   let keepPeer = opts.keepPeer;
   if (replicas < from && keepPeer !== undefined) {
@@ -111,7 +114,8 @@ export async function changeReplicas(
     ...opts,
     timeoutMs: remaining,
     leader: keepPeer ?? opts.leader,
-    expectServers: opts.expectServers ?? online,
+    // Scaling down, wait for every server: the dropped copies must be seen gone.
+    expectServers: opts.expectServers ?? (replicas >= from ? replicas : undefined),
   });
 
   let canary: CanaryResult | undefined;
@@ -149,7 +153,7 @@ async function preflight(
   replicas: number,
   before: StreamSnapshot,
   opts: ChangeReplicasOptions,
-): Promise<{ unavailable: string[]; online?: number }> {
+): Promise<string[]> {
   const clusteredByInfo = nc.info?.cluster !== undefined;
   const view = opts.systemConnection ? await metaGroup(opts.systemConnection) : undefined;
   const clustered = view ? view.clustered : clusteredByInfo;
@@ -162,7 +166,7 @@ async function preflight(
       { stream, replicas, server: nc.info?.server_name },
     );
   }
-  if (view === undefined || !view.clustered) return { unavailable: [], online: view?.responders.length };
+  if (view === undefined || !view.clustered) return [];
   const ready = view.peers.filter((p) => p.online && p.current);
   const unavailable = unavailablePeers(view);
   if (ready.length < replicas) {
@@ -182,7 +186,7 @@ async function preflight(
       `${stream} has offline replicas (${offlineHolders.join(", ")}): bring them back before scaling down; nothing was changed`,
     );
   }
-  return { unavailable, online: view.peers.filter((p) => p.online).length };
+  return unavailable;
 }
 
 /**
