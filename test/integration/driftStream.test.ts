@@ -158,10 +158,15 @@ describe("drift - live stream against the stack's declaration", () => {
     ]);
     assert.equal(run.code, 1);
     assert.equal(run.stdout, "");
-    assert.equal(
-      run.stderr,
-      `akira-nats: cannot reach NATS at ${url} (CONNECTION_REFUSED, gave up after 1000 ms): check that the servers run and that the address, port and firewall are right (for GA from outside the private network, use the admin tunnel)\n`,
+    // The detail in parentheses is nats.js's last error: CONNECTION_REFUSED, or a timeout on a
+    // machine too loaded to finish one attempt in time; everything else is exact.
+    const [line, ...rest] = run.stderr.split("\n");
+    assert.deepEqual(rest, [""]);
+    assert.match(
+      line ?? "",
+      /^akira-nats: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+ \((CONNECTION_REFUSED|[^)]*TIMEOUT[^)]*|[^)]*timed out[^)]*), gave up after 1000 ms\): check that the servers run and that the address, port and firewall are right \(for GA from outside the private network, use the admin tunnel\)$/,
     );
+    assert.ok(line?.includes(url));
   });
 });
 
