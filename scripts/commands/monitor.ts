@@ -26,6 +26,7 @@ interface MonitorFlags {
   maxReplicaLag: string;
   confirm: string;
   exitOnAlert?: boolean;
+  consumers?: string;
 }
 
 /**
@@ -109,6 +110,7 @@ export function registerMonitor(program: Command): void {
       String(d.maxReplicaLag),
     )
     .option("--confirm <n>", "polls a condition must hold before it alerts", String(d.confirmPolls))
+    .option("--consumers <names>", "watch only these consumers, comma-separated (default: all)")
     .option("--exit-on-alert", "stop at the first alert")
     .action(async (flags: MonitorFlags) => {
       const durationMs = parseDurationMs(flags.duration, "--duration");
@@ -144,6 +146,7 @@ export function registerMonitor(program: Command): void {
           intervalMs,
           thresholds,
           exitOnAlert: flags.exitOnAlert,
+          consumers: flags.consumers === undefined ? undefined : serverList(flags.consumers),
           signal: abort.signal,
           onAlert: (a, state) => {
             process.stderr.write(state === "raised" ? `${a.line}\n` : `RESOLVED ${a.kind} ${a.subject}\n`);

@@ -9,6 +9,7 @@ import { type ConnectionTarget, connectNats } from "../../components/jetstream/c
 import { AkiraNatsError } from "../../components/jetstream/errors";
 import { pingServers } from "../../components/jetstream/servers";
 import { jsApi, type StreamSnapshot, streamSnapshotInfo } from "../../components/jetstream/streams";
+import { newRunId } from "../traffic/cdrRecord";
 import { CdrTraffic, type TrafficStats } from "../traffic/cdrTraffic";
 import { verifyStream } from "../traffic/verify";
 import { gracefulHandOff, resolveHost } from "./failoverNode";
@@ -45,7 +46,10 @@ export interface FailoverTestOptions {
   readonly graceful?: boolean;
   /** Used with `graceful`. Default {@link DEFAULT_LAME_DUCK}. */
   readonly lameDuck?: NodeAction;
-  /** Test CDRs go to `<prefix>.<customer>`. Default: the stream's first `x.>` subject + `.failover-test`. */
+  /**
+   * Test CDRs go to `<prefix>.<run id>.<customer>`. Default: the stream's first `x.>` subject +
+   * `.failover-test`, e.g. `akira.cdr.failover-test`.
+   */
   readonly subjectPrefix?: string;
   /** Default 200 CDRs/s. */
   readonly ratePerSec?: number;
@@ -192,16 +196,20 @@ async function runWith(
     return false;
   };
 
-  const prefix =
+  // Each run publishes under its own subjects, so reading back checks exactly this run's CDRs.
+  const runId = newRunId();
+  const base =
     opts.subjectPrefix ?? testSubjectPrefix(stream, before.config.subjects as string[] | undefined);
+  const prefix = `${base}.${runId}`;
   const own = opts.traffic === undefined;
-  const durable = `akira-failover-test-${Date.now().toString(36)}`;
+  const durable = `akira-failover-test-${runId}`;
   const traffic =
     opts.traffic ??
     new CdrTraffic({
       target: { ...opts.target, name: "akira-nats failover-test traffic" },
       subjectPrefix: prefix,
       ratePerSec: opts.ratePerSec ?? 200,
+      runId,
       consumer: { stream, durable, deliverPolicy: "new" },
     });
   if (own) {

@@ -16,6 +16,8 @@ export interface MonitorOptions {
   readonly intervalMs: number;
   /** Defaults: {@link DEFAULT_THRESHOLDS}. */
   readonly thresholds?: Partial<MonitorThresholds>;
+  /** Watch only these consumers. Default: every consumer of the stream. */
+  readonly consumers?: readonly string[];
   /** Stop at the first alert instead of watching on. Default false. */
   readonly exitOnAlert?: boolean;
   /** Stops the watch early (Ctrl-C); the summary still comes. */
@@ -65,12 +67,18 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorSummary> 
   let firstMessages: number | undefined;
   let lastMessages = 0;
   let ended: MonitorSummary["ended"] = "duration";
+  // A node that stops answering keeps the server name it had, so its alerts read "nats-2", not a URL.
+  const names = new Map<string, string>();
 
   for (;;) {
-    const polled = await Promise.all(
+    const answers = await Promise.all(
       opts.monitorUrls.map((u) => pollNode(u, Math.min(5000, opts.intervalMs))),
     );
-    const sample = buildSample(polled, opts.stream, history);
+    const polled = answers.map((p) => {
+      if (p.reachable) names.set(p.url, p.name);
+      return p.reachable ? p : { ...p, name: names.get(p.url) ?? p.url };
+    });
+    const sample = buildSample(polled, opts.stream, history, opts.consumers);
     polls++;
     for (const n of sample.nodes) {
       if (n.health !== "ok") unhealthyPolls[n.name] = (unhealthyPolls[n.name] ?? 0) + 1;

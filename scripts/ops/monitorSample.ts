@@ -62,6 +62,7 @@ export function buildSample(
   polls: readonly NodePoll[],
   stream: string,
   history: BacklogHistory,
+  only?: readonly string[],
   now = Date.now(),
 ): MonitorSample {
   const nodes: NodeStatus[] = polls.map((p) => ({
@@ -103,7 +104,7 @@ export function buildSample(
 
   const consumerViews = new Map<string, { node: string; c: ConsumerView }[]>();
   for (const v of mine) {
-    for (const c of v.s.consumers)
+    for (const c of v.s.consumers.filter((x) => only === undefined || only.includes(x.name)))
       consumerViews.set(c.name, [...(consumerViews.get(c.name) ?? []), { node: v.node, c }]);
   }
   const consumers: ConsumerStatus[] = [...consumerViews.entries()]

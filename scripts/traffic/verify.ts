@@ -69,7 +69,9 @@ export async function verifyStream(
       ...(opts.filterSubject === undefined ? {} : { filter_subject: opts.filterSubject }),
     });
     const consumer = await nc.jetstream().consumers.get(stream, name);
-    const iter = await consumer.consume({ max_messages: 1000, idle_heartbeat: 1000 });
+    // Short pulls: right after a node restart a pull was seen to sit out its whole expiry (30 s by
+    // default) before the next one was sent; with 2 s that costs at most 2 s.
+    const iter = await consumer.consume({ max_messages: 1000, expires: 2000, idle_heartbeat: 1000 });
     const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
     let idle: NodeJS.Timeout | undefined;
     let stalled = false;
