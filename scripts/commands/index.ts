@@ -1,9 +1,11 @@
 /** Every command of the CLI, registered in the order `--help` lists them. */
 import type { Command } from "commander";
+import { registerCutover } from "./cutover";
 import { registerDrift } from "./drift";
 import { registerFailoverTest } from "./failoverTest";
 import { registerMonitor } from "./monitor";
 import { registerRehearse } from "./rehearse";
+import { registerRollback } from "./rollback";
 import { registerServerCommands } from "./server";
 import { registerStreamCommands } from "./stream";
 
@@ -13,5 +15,7 @@ export function registerCommands(program: Command): void {
   registerDrift(program);
   registerFailoverTest(program);
   registerMonitor(program);
+  registerCutover(program);
+  registerRollback(program);
   registerRehearse(program);
 }

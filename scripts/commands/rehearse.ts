@@ -3,7 +3,7 @@
  * processes under live CDR traffic (see scripts/rehearsal/rehearse.ts). Exit 1 when a CDR was lost
  * or duplicated or a step failed.
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { UsageError } from "../cli/connectionFlags";
 import { parseDurationMs } from "../cli/duration";
 import { rehearse } from "../rehearsal/rehearse";
@@ -18,6 +18,7 @@ interface RehearseFlags {
   ports: string;
   json?: boolean;
   rollingUpgrade?: boolean;
+  sabotage?: "skip-copy";
 }
 
 function positiveInt(value: string, flag: string): number {
@@ -44,6 +45,10 @@ export function registerRehearse(program: Command): void {
     .option("--ports <mode>", "auto (VM ports 4222/6222/8222 when free), vm or random", "auto")
     .option("--rolling-upgrade", "rehearse a rolling upgrade of the GA cluster instead")
     .option("--json", "JSON lines instead of text")
+    // Proves the rehearsal notices a loss: the copy since the backup is left out of the cutover.
+    .addOption(
+      new Option("--sabotage <what>", "break the cutover on purpose").choices(["skip-copy"]).hideHelp(),
+    )
     .action(async (flags: RehearseFlags, cmd: Command) => {
       const explicitMessages = cmd.getOptionValueSource("messages") === "cli";
       if (explicitMessages && flags.duration !== undefined) {
@@ -59,6 +64,9 @@ export function registerRehearse(program: Command): void {
         process.exitCode = await runRollingUpgradeRehearsal({
           reportDir: flags.report,
           ratePerSec: rate,
+          ports: flags.ports === "vm" ? "vm" : "random",
+          minMessages: explicitMessages ? positiveInt(flags.messages ?? "", "--messages") : undefined,
+          minDurationSec: durationMs === undefined ? undefined : durationMs / 1000,
           json: flags.json === true,
         });
         return;
@@ -71,6 +79,7 @@ export function registerRehearse(program: Command): void {
         keepRunning: flags.keepRunning === true,
         ports: flags.ports as "auto" | "vm" | "random",
         json: flags.json === true,
+        skipCopySinceBackup: flags.sabotage === "skip-copy",
       });
       process.exitCode = report.ok ? 0 : 1;
     });

@@ -23,10 +23,37 @@ export interface TimelineInput {
 const W = 1400;
 const LEFT = 70;
 const RIGHT = 20;
-const LABELS_H = 230;
 const PANEL_H = 170;
 const GAP = 50;
-const TOP = 40 + LABELS_H;
+const LANE_H = 15;
+/** Approximate width of one character at the 11 px label size (DejaVu Sans). */
+const CHAR_W = 6.4;
+
+interface PlacedLabel {
+  readonly text: string;
+  readonly x: number;
+  readonly stepX: number;
+  readonly lane: number;
+  readonly ok: boolean;
+}
+
+/** Greedy lanes: each label goes to the first row where it does not overlap the previous one. */
+function placeLabels(steps: readonly TimelineStep[], x: (t: number) => number, maxX: number): PlacedLabel[] {
+  const laneEnds: number[] = [];
+  return steps.map((s) => {
+    const text = `${s.name} ${(s.durationMs / 1000).toFixed(1)} s${s.ok ? "" : " FAILED"}`;
+    const width = text.length * CHAR_W;
+    const stepX = x(s.startedAt);
+    const lx = Math.min(stepX, maxX - width);
+    let lane = laneEnds.findIndex((end) => end + 8 <= lx);
+    if (lane === -1) {
+      lane = laneEnds.length;
+      laneEnds.push(0);
+    }
+    laneEnds[lane] = lx + width;
+    return { text, x: lx, stepX, lane, ok: s.ok };
+  });
+}
 
 function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -49,6 +76,9 @@ export function renderTimelineSvg(input: TimelineInput): string {
   const span = Math.max(1000, input.endMs - input.startMs);
   const plotW = W - LEFT - RIGHT;
   const x = (t: number) => LEFT + ((t - input.startMs) / span) * plotW;
+  const labels = placeLabels(input.steps, x, W - 4);
+  const lanes = Math.max(1, ...labels.map((l) => l.lane + 1));
+  const TOP = 48 + lanes * LANE_H + 10;
   const H = TOP + 2 * PANEL_H + GAP + 60;
   const out: string[] = [];
   out.push(
@@ -73,12 +103,14 @@ export function renderTimelineSvg(input: TimelineInput): string {
     const fill = s.ok ? (i % 2 === 0 ? "#fdf1d8" : "#e3eefb") : "#f8c9c9";
     out.push(
       `<rect x="${x0.toFixed(1)}" y="${TOP}" width="${(x1 - x0).toFixed(1)}" height="${2 * PANEL_H + GAP}" fill="${fill}" opacity="0.9"/>`,
-      `<line x1="${x0.toFixed(1)}" y1="${TOP - 4}" x2="${x0.toFixed(1)}" y2="${TOP + 2 * PANEL_H + GAP}" stroke="#888" stroke-width="0.6"/>`,
+      `<line x1="${x0.toFixed(1)}" y1="${TOP}" x2="${x0.toFixed(1)}" y2="${TOP + 2 * PANEL_H + GAP}" stroke="#888" stroke-width="0.6"/>`,
     );
-    const lx = (x0 + x1) / 2;
-    const label = `${s.name} (${(s.durationMs / 1000).toFixed(1)} s)${s.ok ? "" : " FAILED"}`;
+  }
+  for (const l of labels) {
+    const ly = 48 + l.lane * LANE_H;
     out.push(
-      `<text x="${lx.toFixed(1)}" y="${TOP - 8}" transform="rotate(-60 ${lx.toFixed(1)} ${TOP - 8})" font-size="11" fill="${s.ok ? "#333" : "#c00"}">${esc(label)}</text>`,
+      `<line x1="${l.stepX.toFixed(1)}" y1="${ly + 3}" x2="${l.stepX.toFixed(1)}" y2="${TOP}" stroke="#bbb" stroke-width="0.6"/>`,
+      `<text x="${l.x.toFixed(1)}" y="${ly}" font-size="11" fill="${l.ok ? "#333" : "#c00"}">${esc(l.text)}</text>`,
     );
   }
   for (const p of panels) {

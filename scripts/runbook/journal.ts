@@ -79,6 +79,9 @@ export class Journal {
   get stack(): string {
     return this.data.stack;
   }
+  get createdAt(): string {
+    return this.data.createdAt;
+  }
   get finished(): boolean {
     return this.data.finished;
   }
