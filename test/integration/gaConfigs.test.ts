@@ -3,15 +3,19 @@
  * `nats-server -t` exactly as rendered for the VMs, and the GA trio, with its private IPs swapped
  * for 127.0.0.2–4 and the VM ports kept, forms its routes and elects a JetStream meta leader.
  * (On one machine the client listener binds the node's address instead of 0.0.0.0; everything
- * else is the VM text.)
+ * else is the VM text.) Last, the nodes' command text as NatsCluster composes it is run by bash on
+ * three local hosts in chain order and brings the cluster up.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { renderCloudInitWait } from "../../components/cloudInit";
 import { renderNatsSecrets } from "../../components/natsConf";
 import { nodePrivateIps } from "../../components/network";
+import { renderNodeCommand } from "../../components/nodeConfigCommand";
 import {
   clusterNodeNames,
   clusterSecretsInput,
@@ -27,6 +31,8 @@ import {
   natsServerBin,
   randomSecrets,
 } from "../../scripts/local/localNats";
+import { packageLocalRelease } from "../../scripts/local/localRelease";
+import { localHost, runNodeScript } from "../../scripts/local/localService";
 import { tempDir } from "../helpers/localNats";
 
 const CLUSTER = "akira-ga";
@@ -68,6 +74,19 @@ async function firstInfo(host: string, port: number): Promise<{ connect_urls?: s
     });
     socket.on("error", reject);
   });
+}
+
+/** Waits until the VM ports are free on every loopback node address (another run may hold them). */
+async function waitVmPortsFree(): Promise<void> {
+  for (const n of LOOPBACK_NODES) {
+    for (const port of [4222, 6222, 8222]) {
+      await waitFor(
+        `${n.privateIp}:${port} free (another run of this test holding it?)`,
+        async () => ((await canBind(n.privateIp, port)) ? true : undefined),
+        60_000,
+      );
+    }
+  }
 }
 
 /** Whether `host:port` can be bound right now. */
@@ -123,15 +142,7 @@ describe("GA configs - the three nodes run as a cluster on loopback with the VM 
     timeout: 90_000,
   }, async (t) => {
     // The VM ports are fixed here (the point of the test): if another run holds them, wait for it.
-    for (const n of LOOPBACK_NODES) {
-      for (const port of [4222, 6222, 8222]) {
-        await waitFor(
-          `${n.privateIp}:${port} free (another run of this test holding it?)`,
-          async () => ((await canBind(n.privateIp, port)) ? true : undefined),
-          60_000,
-        );
-      }
-    }
+    await waitVmPortsFree();
     const dir = tempDir(t);
     const secrets = randomSecrets();
     const secretsConf = renderNatsSecrets(clusterSecretsInput(secrets, LOOPBACK_NODES));
@@ -197,5 +208,70 @@ describe("GA configs - the three nodes run as a cluster on loopback with the VM 
       "127.0.0.3:4222",
       "127.0.0.4:4222",
     ]);
+  });
+});
+
+describe("GA node commands - the program's command text, run by bash in chain order", () => {
+  it("three local hosts: cloud-init wait, verified install, validated config, cluster formed; a re-run is a no-op", {
+    timeout: 180_000,
+  }, async (t) => {
+    await waitVmPortsFree();
+    // One clean-up, in this order: the servers are found through pid files inside the directory.
+    const dir = mkdtempSync(join(tmpdir(), "akira-nats-cmd-"));
+    const hosts = LOOPBACK_NODES.map((n) => localHost(join(dir, n.name)));
+    t.after(async () => {
+      await Promise.all(hosts.map((h) => h.kill()));
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const release = packageLocalRelease(dir, "2.9.10");
+    const secretsConf = renderNatsSecrets(clusterSecretsInput(randomSecrets(), LOOPBACK_NODES));
+    // The command text exactly as NatsCluster composes it, but for the host's paths and service
+    // commands (a directory instead of /, a background process instead of systemd).
+    const commands = LOOPBACK_NODES.map((node, i) =>
+      renderNodeCommand("wait-for-cloud-init", {
+        natsVersion: release.version,
+        natsSha256: release.sha256,
+        confText: renderClusterNodeConf(
+          {
+            clusterName: CLUSTER,
+            nodes: LOOPBACK_NODES,
+            maxFileStoreBytes: 1_000_000_000,
+            storeDir: join(hosts[i]?.root as string, "var/lib/nats"),
+            clientsOnPrivateIpOnly: true,
+          },
+          i,
+        ),
+        monitorUrl: `http://${node.privateIp}:8222`,
+        paths: hosts[i]?.paths,
+        service: hosts[i]?.service,
+        releaseBaseUrl: release.baseUrl,
+        healthTimeoutSec: 60,
+        configOwner: "",
+      }),
+    );
+    for (const command of commands) assert.ok(command.startsWith(renderCloudInitWait()));
+
+    // In chain order, as the commands' dependsOn runs them; each must succeed before the next.
+    for (const [i, command] of commands.entries()) {
+      const run = await runNodeScript(command, secretsConf);
+      assert.equal(run.code, 0, `${LOOPBACK_NODES[i]?.name}: ${run.stderr}`);
+      assert.match(run.stdout, /healthy: nats-server 2\.9\.10/);
+      assert.ok(!`${run.stdout}${run.stderr}`.includes(secretsConf.split("\n")[1] as string));
+    }
+    const meta = await waitFor("meta leader", async () => {
+      const jsz = await getJson("http://127.0.0.2:8222/jsz");
+      const m = jsz.meta_cluster as { leader?: string; cluster_size?: number } | undefined;
+      // Nodes 1 and 2 may elect a leader before node 3 is known: wait until all three are.
+      return m?.leader && m.cluster_size === 3 ? m : undefined;
+    });
+    assert.ok(
+      LOOPBACK_NODES.some((n) => n.name === meta.leader),
+      `leader ${meta.leader}`,
+    );
+
+    // An unchanged `pulumi up` does not re-run the command; if it did, nothing would change.
+    const again = await runNodeScript(commands[0] as string, secretsConf);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /unchanged: nats-server 2\.9\.10 healthy, nothing to do/);
   });
 });
