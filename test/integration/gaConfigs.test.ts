@@ -216,6 +216,14 @@ describe("GA node commands - the program's command text, run by bash in chain or
     timeout: 180_000,
   }, async (t) => {
     await waitVmPortsFree();
+    // The cloud-init wait checks for the `nats` user, as on a VM; Debian's nats-server package
+    // (what CI installs) creates it.
+    const natsUser = spawnSync("getent", ["passwd", "nats"], { encoding: "utf8" });
+    assert.equal(
+      natsUser.status,
+      0,
+      "no nats user on this machine: apt-get install -y nats-server creates it",
+    );
     // One clean-up, in this order: the servers are found through pid files inside the directory.
     const dir = mkdtempSync(join(tmpdir(), "akira-nats-cmd-"));
     const hosts = LOOPBACK_NODES.map((n) => localHost(join(dir, n.name)));
