@@ -182,7 +182,11 @@ async function confOption(flags: DriftFlags, facts: StackFacts): Promise<DriftOp
     ...(knownHosts === undefined ? {} : { knownHosts }),
   };
   const names = hosts.map((h) => h.name);
-  return { paths, nodes: () => openConfNodes(names, sshOpener(hosts, creds), flags.expectedConfDir) };
+  const expectedSha = Object.fromEntries(hosts.map((h) => [h.name, h.confSha256]));
+  return {
+    paths,
+    nodes: () => openConfNodes(names, sshOpener(hosts, creds), flags.expectedConfDir, expectedSha),
+  };
 }
 
 async function sshKey(flags: DriftFlags): Promise<string> {

@@ -85,7 +85,9 @@ export async function checkNodeConf(node: ConfNode, paths: ConfPaths = {}): Prom
   if (expectedSha !== undefined && expectedSha !== liveSha) {
     const lines =
       expected === undefined ? "" : `; lines differ: ${differingLines(expected, live.toString("utf8"))}`;
-    findings.push(finding(`${confPath} sha256 (what the program renders${lines})`, expectedSha, liveSha));
+    findings.push(
+      finding(`${confPath} sha256 (what the stack gives this node${lines})`, expectedSha, liveSha),
+    );
   }
   return findings;
 }

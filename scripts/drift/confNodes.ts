@@ -15,6 +15,8 @@ export interface SshHost {
   readonly name: string;
   readonly host: string;
   readonly port?: number;
+  /** SHA-256 of the conf the stack gives this node (output `nodes[].confSha256`), when known. */
+  readonly confSha256?: string;
 }
 
 /** Parses `name=host[:port],…` (IPv6 in brackets: `name=[2001:db8::1]:22`). */
@@ -36,8 +38,8 @@ export function parseSshHosts(text: string): SshHost[] {
 }
 
 /**
- * Node names and SSH addresses from the stack outputs: the output `nodes`, a list of
- * `{ name, sshHost, address }` (index.ts). Undefined when the stack exports none.
+ * Node names, SSH addresses and conf checksums from the stack outputs: the output `nodes`, a
+ * list of `{ name, address, sshHost, confSha256 }` (index.ts). Undefined when the stack exports none.
  */
 export function sshHostsFromOutputs(outputs: Readonly<Record<string, unknown>>): SshHost[] | undefined {
   const nodes = outputs.nodes;
@@ -46,8 +48,9 @@ export function sshHostsFromOutputs(outputs: Readonly<Record<string, unknown>>):
   for (const n of nodes as Record<string, unknown>[]) {
     // `sshHost` is what index.ts exports; `address` is the private (client) address, last resort.
     const address = n.sshHost ?? n.publicIp ?? n.ipv4Address ?? n.host ?? n.address;
-    if (typeof n.name === "string" && typeof address === "string")
-      hosts.push({ name: n.name, host: address });
+    if (typeof n.name !== "string" || typeof address !== "string") continue;
+    const sha = typeof n.confSha256 === "string" ? { confSha256: n.confSha256 } : {};
+    hosts.push({ name: n.name, host: address, ...sha });
   }
   return hosts.length > 0 ? hosts : undefined;
 }
@@ -71,18 +74,29 @@ export interface SshCredentials {
   readonly timeoutMs?: number;
 }
 
-/** Opens a reader per node; on a failure closes the ones already open and rethrows. */
+/**
+ * Opens a reader per node; on a failure closes the ones already open and rethrows. The expected
+ * conf of a node is its file in `expectedDir` when there is one, else the checksum in `expectedSha`.
+ */
 export async function openConfNodes(
   names: readonly string[],
   open: (name: string) => Promise<HostFileReader>,
   expectedDir: string | undefined,
+  expectedSha: Readonly<Record<string, string | undefined>> = {},
 ): Promise<ConfNode[]> {
   const nodes: ConfNode[] = [];
   try {
     for (const name of names) {
       const reader = await open(name);
       const expectedConf = await expectedConfFrom(expectedDir, name);
-      nodes.push(expectedConf === undefined ? { name, reader } : { name, reader, expectedConf });
+      const expectedSha256 = expectedSha[name];
+      nodes.push(
+        expectedConf !== undefined
+          ? { name, reader, expectedConf }
+          : expectedSha256 !== undefined
+            ? { name, reader, expectedSha256 }
+            : { name, reader },
+      );
     }
     return nodes;
   } catch (err) {

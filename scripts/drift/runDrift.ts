@@ -84,7 +84,7 @@ async function confCheck(opts: DriftOptions): Promise<CheckResult> {
     const findings = [];
     for (const node of nodes) findings.push(...(await checkNodeConf(node, opts.conf.paths)));
     const known = nodes.filter((n) => n.expectedConf !== undefined || n.expectedSha256 !== undefined).length;
-    const detail = `nats-server.conf of ${nodes.map((n) => n.name).join(", ")} against the recorded checksum${known > 0 ? ` and what the program renders (${known} of ${nodes.length})` : ""}`;
+    const detail = `nats-server.conf of ${nodes.map((n) => n.name).join(", ")} against the recorded checksum${known > 0 ? ` and what the stack gives them (${known} of ${nodes.length})` : ""}`;
     return checkResult("conf", detail, findings);
   } finally {
     await Promise.all(nodes.map((n) => n.reader.close()));

@@ -80,7 +80,7 @@ describe("drift - nats-server.conf against the recorded checksum and the program
     assert.equal(confCheck(clean.stdout).status, "ok");
     assert.equal(
       confCheck(clean.stdout).detail,
-      "nats-server.conf of akira-ga-1, akira-ga-2, akira-ga-3 against the recorded checksum and what the program renders (3 of 3)",
+      "nats-server.conf of akira-ga-1, akira-ga-2, akira-ga-3 against the recorded checksum and what the stack gives them (3 of 3)",
     );
 
     // Someone edits akira-ga-2's conf by hand and leaves the checksum alone.
@@ -117,14 +117,14 @@ describe("drift - nats-server.conf against the recorded checksum and the program
       {
         check: "conf",
         target: "akira-ga-2",
-        field: `/etc/nats/nats-server.conf sha256 (what the program renders; lines differ: ${lines}-${lines + 1})`,
+        field: `/etc/nats/nats-server.conf sha256 (what the stack gives this node; lines differ: ${lines}-${lines + 1})`,
         declared: sha256(original),
         live: sha256(edited),
       },
       {
         check: "conf",
         target: "akira-ga-3",
-        field: `/etc/nats/nats-server.conf sha256 (what the program renders; lines differ: ${firstDiff(newGa3, confs["akira-ga-3"] as string)})`,
+        field: `/etc/nats/nats-server.conf sha256 (what the stack gives this node; lines differ: ${firstDiff(newGa3, confs["akira-ga-3"] as string)})`,
         declared: sha256(newGa3),
         live: sha256(confs["akira-ga-3"] as string),
       },

@@ -1,12 +1,20 @@
 /** The pure parts of `akira-nats drift`: declared stream, parsers, report formats, the check runner. */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { differingLines, parseChecksum } from "../../scripts/drift/confDrift";
+import {
+  type ConfNode,
+  checkNodeConf,
+  differingLines,
+  parseChecksum,
+  sha256,
+} from "../../scripts/drift/confDrift";
 import {
   DriftUsageError,
   hostKeysFromKnownHosts,
+  localOpener,
+  openConfNodes,
   parseSshHosts,
   sshHostsFromOutputs,
 } from "../../scripts/drift/confNodes";
@@ -133,12 +141,12 @@ describe("drift - parsers", () => {
     assert.deepEqual(
       sshHostsFromOutputs({
         nodes: [
-          { name: "akira-ga-1", address: "10.0.1.11", sshHost: "203.0.113.11" },
+          { name: "akira-ga-1", address: "10.0.1.11", sshHost: "203.0.113.11", confSha256: "ab12" },
           { name: "pilot", address: "198.51.100.5" },
         ],
       }),
       [
-        { name: "akira-ga-1", host: "203.0.113.11" },
+        { name: "akira-ga-1", host: "203.0.113.11", confSha256: "ab12" },
         { name: "pilot", host: "198.51.100.5" },
       ],
     );
@@ -191,6 +199,30 @@ describe("drift - parsers", () => {
       pulumiFailure("ga", "code: 255\n stdout: \n stderr: error: no stack named 'ga' found\n").message,
       "pulumi on stack ga: no stack named 'ga' found",
     );
+  });
+});
+
+describe("drift - conf against the stack's checksum", () => {
+  it("a node whose conf differs from the output's confSha256 is drift, even with a fresh recorded checksum", async (t) => {
+    const root = tempDir(t);
+    const dir = join(root, "n1", "etc", "nats");
+    mkdirSync(dir, { recursive: true });
+    const conf = "server_name: n1\n";
+    writeFileSync(join(dir, "nats-server.conf"), conf);
+    writeFileSync(join(dir, "nats-server.conf.sha256"), `${sha256(conf)}  nats-server.conf\n`);
+    const stackSha = sha256("server_name: n1\nport: 4222\n");
+    const nodes = await openConfNodes(["n1"], localOpener(root), undefined, { n1: stackSha });
+    assert.deepEqual(await checkNodeConf(nodes[0] as ConfNode), [
+      {
+        check: "conf",
+        target: "n1",
+        field: "/etc/nats/nats-server.conf sha256 (what the stack gives this node)",
+        declared: stackSha,
+        live: sha256(conf),
+      },
+    ]);
+    const same = await openConfNodes(["n1"], localOpener(root), undefined, { n1: sha256(conf) });
+    assert.deepEqual(await checkNodeConf(same[0] as ConfNode), []);
   });
 });
 
