@@ -92,7 +92,7 @@ export interface FailoverReport {
   readonly host?: string;
   readonly graceful: boolean;
   readonly nodeWasLeader: boolean;
-  /** The stream leader elected while the node was down (absent if none was seen). */
+  /** The stream leader elected after the node (the leader) went down; absent for a follower. */
   readonly newLeader?: string;
   /** From the stop command to a stream leader other than the node. */
   readonly leaderElectedMs?: number;
@@ -247,7 +247,7 @@ async function runWith(
     let newLeader: string | undefined;
     let leaderElectedMs: number | undefined;
     const watchLeader = async () => {
-      if (newLeader !== undefined) return;
+      if (newLeader !== undefined || node !== leader) return;
       const l = await streamLeader(nc, stream);
       if (l !== undefined && l !== node) {
         newLeader = l;
