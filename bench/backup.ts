@@ -1,5 +1,5 @@
 /**
- * `npm run bench:backup [-- --sizes 100,1024]`: backup and restore throughput of
+ * `npm run bench:backup [-- --sizes 100,1024] [--repeat 3]`: backup and restore throughput of
  * `akira-nats stream backup/restore` against a plain `cp -r` of the same stream's store directory,
  * and the peak RSS of the backing-up / restoring process per stream size.
  *
@@ -9,6 +9,7 @@
  *    (chunks received and acked, nothing written: the ceiling set by the server and connection),
  * 2. a child process runs backupStream (so its peak RSS belongs to that size alone),
  * 3. the stream is deleted and a child process runs restoreStream (verifying against backup.json).
+ * Steps 1–3 run `--repeat` times (default 3) and the fastest of each counts; RSS is the highest.
  * Throughput is stream bytes / wall time. Everything lives in a temporary directory, removed after.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -118,7 +119,7 @@ async function fill(nc: NatsConnection, sizeMiB: number): Promise<void> {
 
 const mbs = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 
-async function benchSize(sizeMiB: number): Promise<SizeResult> {
+async function benchSize(sizeMiB: number, repeats: number): Promise<SizeResult> {
   const dir = mkdtempSync(join(tmpdir(), "akira-bench-"));
   const pilot = await createLocalPilot({ dir, secrets: randomSecrets(), maxFileStoreBytes: 8 * 1024 * MiB });
   try {
@@ -135,30 +136,42 @@ async function benchSize(sizeMiB: number): Promise<SizeResult> {
     // nats-server appends "jetstream" to store_dir.
     const storeDir = join(node.storeDir, "jetstream", "AKIRA", "streams", STREAM);
 
-    // Start every measurement from clean pages: otherwise whichever reads first (the server's
-    // first snapshot syncs the store) pays for writing back the fill.
-    execFileSync("sync");
-    const copyStart = Date.now();
-    // Neither side fsyncs: both measure reading the store and writing through the page cache.
-    execFileSync("cp", ["-r", storeDir, join(dir, "copy")]);
-    const copyMs = Date.now() - copyStart;
-    rmSync(join(dir, "copy"), { recursive: true, force: true });
+    // Best of `repeats` for each measurement: the machine is shared, the fastest run is the one
+    // least disturbed. Each round ends with the stream restored, ready for the next.
+    const best = { copyMs: Infinity, protocolMs: Infinity, backupMs: Infinity, restoreMs: Infinity };
+    let backupRss = 0;
+    let restoreRss = 0;
+    for (let round = 0; round < repeats; round++) {
+      // Start every measurement from clean pages: otherwise whichever reads first (the server's
+      // first snapshot syncs the store) pays for writing back the fill.
+      execFileSync("sync");
+      const copyStart = Date.now();
+      // Neither side fsyncs: both measure reading the store and writing through the page cache.
+      execFileSync("cp", ["-r", storeDir, join(dir, "copy")]);
+      best.copyMs = Math.min(best.copyMs, Date.now() - copyStart);
+      rmSync(join(dir, "copy"), { recursive: true, force: true });
 
-    const protocol = await runChild("protocol", dir, target);
-    const backupDir = join(dir, "backup");
-    const backup = await runChild("backup", backupDir, target);
-    await jsm.streams.delete(STREAM);
-    const restore = await runChild("restore", backupDir, target);
+      best.protocolMs = Math.min(best.protocolMs, (await runChild("protocol", dir, target)).ms);
+      const backupDir = join(dir, `backup-${round}`);
+      const backup = await runChild("backup", backupDir, target);
+      await jsm.streams.delete(STREAM);
+      const restore = await runChild("restore", backupDir, target);
+      rmSync(backupDir, { recursive: true, force: true });
+      best.backupMs = Math.min(best.backupMs, backup.ms);
+      best.restoreMs = Math.min(best.restoreMs, restore.ms);
+      backupRss = Math.max(backupRss, backup.maxRssMiB);
+      restoreRss = Math.max(restoreRss, restore.maxRssMiB);
+    }
     await nc.close();
     return {
       sizeMiB,
       streamBytes,
-      copyMBs: mbs(streamBytes, copyMs),
-      protocolMBs: mbs(streamBytes, protocol.ms),
-      backupMBs: mbs(streamBytes, backup.ms),
-      restoreMBs: mbs(streamBytes, restore.ms),
-      backupRssMiB: backup.maxRssMiB,
-      restoreRssMiB: restore.maxRssMiB,
+      copyMBs: mbs(streamBytes, best.copyMs),
+      protocolMBs: mbs(streamBytes, best.protocolMs),
+      backupMBs: mbs(streamBytes, best.backupMs),
+      restoreMBs: mbs(streamBytes, best.restoreMs),
+      backupRssMiB: backupRss,
+      restoreRssMiB: restoreRss,
     };
   } finally {
     await pilot.stop();
@@ -191,6 +204,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const sizesArg = argv[argv.indexOf("--sizes") + 1];
   const sizes = argv.includes("--sizes") && sizesArg ? sizesArg.split(",").map(Number) : [100, 1024];
+  const repeatArg = argv[argv.indexOf("--repeat") + 1];
+  const repeats = argv.includes("--repeat") && repeatArg ? Number(repeatArg) : 3;
   const f1 = (n: number) => n.toFixed(1);
   const baseline = await benchBaseline();
   const version = execFileSync("nats-server", ["--version"], { encoding: "utf8" }).trim();
@@ -212,7 +227,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(`| ${headers.join(" | ")} |`);
   console.log(`|${headers.map(() => "---").join("|")}|`);
   for (const size of sizes) {
-    const r = await benchSize(size);
+    const r = await benchSize(size, repeats);
     const cells = [
       r.sizeMiB,
       f1(r.streamBytes / 1e6),
