@@ -75,12 +75,15 @@ export function formatFinding(f: DriftFinding): string {
 }
 
 /**
- * Markdown for `$GITHUB_STEP_SUMMARY`: a table of findings per check, Pulumi's diff folded away.
- * Values are escaped so a `|` in a subject cannot break the table.
+ * Markdown for `$GITHUB_STEP_SUMMARY`: a table of findings per check, Pulumi's diff folded away,
+ * skipped checks named in one line (in CI the preview runs in its own step). Values are escaped
+ * so a `|` in a subject cannot break the table.
  */
 export function formatMarkdown(report: DriftReport): string {
   const out = [`## Drift on stack \`${report.stack}\`: ${report.drift ? "drift found" : "no drift"}`, ""];
-  for (const c of report.checks) {
+  const skippedChecks = report.checks.filter((c) => c.status === "skipped").map((c) => c.check);
+  if (skippedChecks.length > 0) out.push(`Not checked here: ${skippedChecks.join(", ")}.`, "");
+  for (const c of report.checks.filter((x) => x.status !== "skipped")) {
     out.push(`### ${c.check}: ${c.status}`, "", c.detail, "");
     if (c.findings.length > 0) {
       out.push("| target | field | declared | live |", "|---|---|---|---|");

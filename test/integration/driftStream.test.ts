@@ -4,7 +4,7 @@
  * stream exits 0; an unreachable cluster exits 1 with one line.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { connect } from "nats";
@@ -105,8 +105,10 @@ describe("drift - live stream against the stack's declaration", () => {
       },
     ]);
 
-    const text = await drift(args, env);
-    assert.equal(text.code, 2);
+    const summary = join(work, "summary.md");
+    writeFileSync(summary, "# earlier steps\n");
+    const text = await drift([...args, "--summary-file", summary], env);
+    assert.equal(text.code, 2, text.stderr);
     assert.equal(
       text.stdout,
       [
@@ -120,6 +122,27 @@ describe("drift - live stream against the stack's declaration", () => {
       ].join("\n"),
     );
     assert.ok(!text.stdout.includes(cluster.secrets.clientPassword));
+    // The job summary: appended after what earlier steps wrote.
+    assert.equal(
+      readFileSync(summary, "utf8"),
+      [
+        "# earlier steps",
+        "## Drift on stack `ga`: drift found",
+        "",
+        "Not checked here: preview, conf.",
+        "",
+        "### stream: drift",
+        "",
+        "stream AKIRA_CDR declared R3 on akira.cdr.>, compared with the live stream",
+        "",
+        "| target | field | declared | live |",
+        "|---|---|---|---|",
+        "| `AKIRA_CDR` | `replicas` | `3` | `1` |",
+        `| \`AKIRA_CDR\` | \`maxBytes\` | \`${MAX_BYTES}\` | \`1048576\` |`,
+        "",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("a deleted stream is drift, never an error", { timeout: 60_000 }, async (t) => {
