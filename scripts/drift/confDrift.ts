@@ -4,8 +4,9 @@
  * check reads both back and compares three things:
  * - the live file with the checksum recorded at apply time: a hand edit on the host, even when
  *   the program has not changed;
- * - the live file with what the program renders now (when known): the host is not what the next
- *   `pulumi up` would leave there;
+ * - the live file with the conf the stack gives the node (its checksum from the stack output
+ *   `nodes[].confSha256`, or the rendered text from `--expected-conf-dir`): the host is not what
+ *   the stack wrote there, checksum file included;
  * - the presence of both files.
  * The main conf holds no secret (components/natsConf.ts), so reading it is safe; secrets.conf is
  * never read. Differences are reported by line number only, never by content: a hand edit might
