@@ -72,6 +72,10 @@ export function renderFailoverReport(r: FailoverReport): string {
     ["longest publish gap", ms(r.maxPublishGapMs)],
     ["down for", formatDuration(r.downMs)],
     ["catch-up", r.catchUpMs === null ? "never" : ms(r.catchUpMs)],
+    [
+      "restarted copy matches",
+      r.copyAgrees === null ? "not checked (needs --system-password)" : r.copyAgrees ? "yes" : "NO",
+    ],
   ];
   const verdict = r.ok ? "PASSED" : "FAILED";
   const lines = [renderTable(["Failover test", r.stream], rows, { title: `Failover test ${verdict}` })];

@@ -4,7 +4,7 @@
  */
 import type { NatsConnection } from "nats";
 import { AkiraNatsError } from "../../components/jetstream/errors";
-import { metaGroup } from "../../components/jetstream/peers";
+import { metaGroup, streamCopies } from "../../components/jetstream/peers";
 import { pingServers } from "../../components/jetstream/servers";
 import { jsApi, streamSnapshotInfo } from "../../components/jetstream/streams";
 
@@ -99,4 +99,34 @@ async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * "Current with lag 0" as the leader reports it is not proof: nats-server 2.9.10 can bring a
+ * SIGKILLed leader back with a copy that lacks messages it had acknowledged and still call it
+ * current (nats-server#2955, #4695 are the same family). So the restarted node's own copy
+ * (`$SYS.REQ.SERVER.PING.JSZ`) must be seen equal to the most advanced copy of the same answer
+ * at least once. Returns undefined when it was, else what the copies looked like.
+ */
+export async function copyLagsBehind(
+  sysNc: NatsConnection,
+  account: string,
+  stream: string,
+  node: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = "no copy reported";
+  while (Date.now() < deadline) {
+    const copies = await streamCopies(sysNc, account, stream, { expectServers: replicas }).catch(() => []);
+    const mine = copies.find((c) => c.server === node);
+    const top = copies.reduce((a, c) => (c.lastSeq > a.lastSeq ? c : a), copies[0] ?? mine);
+    if (mine !== undefined && top !== undefined) {
+      if (mine.lastSeq === top.lastSeq && mine.messages === top.messages) return undefined;
+      seen = copies.map((c) => `${c.server} ${c.messages} msgs/last seq ${c.lastSeq}`).join(", ");
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return seen;
 }

@@ -69,6 +69,7 @@ describe("failover-test - against a real 3-node cluster, nodes stopped by shell 
     assert.ok(report.ackedWhileDown >= 100, `acked while down: ${report.ackedWhileDown}`);
     assert.ok(report.consumedWhileDown > 0);
     assert.equal(report.recovered, true);
+    assert.equal(report.copyAgrees, true);
     assert.ok(report.catchUpMs !== null && report.catchUpMs < 30_000);
     assert.deepEqual(
       report.commands.map((c) => [c.command, c.exitCode]),
@@ -142,6 +143,7 @@ describe("failover-test - against a real 3-node cluster, nodes stopped by shell 
     const report = JSON.parse(r.stdout) as FailoverReport;
     assert.equal(report.ok, true);
     assert.equal(report.graceful, true);
+    assert.equal(report.copyAgrees, true);
     assert.equal(report.node, leader);
     assert.equal(report.lost, 0);
     assert.equal(report.failed, 0);
