@@ -382,7 +382,10 @@ async function runWith(
     progress("done", report.ok ? "failover test passed" : `failover test FAILED: ${problems.join("; ")}`);
     return report;
   } finally {
-    if (own && report === undefined) await traffic.stop().catch(() => undefined);
+    if (own && report === undefined) {
+      await traffic.stop().catch(() => undefined);
+      await traffic.deleteConsumer().catch(() => undefined);
+    }
   }
 }
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { connectNats } from "../../components/jetstream/connection";
-import type { FailoverReport } from "../../scripts/ops/failoverTest";
-import { startCluster } from "../helpers/localNats";
+import { type FailoverReport, runFailoverTest } from "../../scripts/ops/failoverTest";
+import { startCluster, startPilot } from "../helpers/localNats";
 import { writeNodeControl } from "../helpers/nodeControl";
 
 type Hooks = { after(fn: () => unknown): void };
@@ -159,5 +159,21 @@ describe("failover-test - against a real 3-node cluster, nodes stopped by shell 
         [`${ctl} start ${leader}`, 0],
       ],
     );
+  });
+});
+
+describe("failover-test - refuses before touching a node", () => {
+  it("a single-replica stream on the pilot, and a missing stream", async (t) => {
+    const pilot = await startPilot(t);
+    const target = { servers: pilot.servers, user: pilot.user, password: pilot.secrets.clientPassword };
+    const nc = await connectNats(target);
+    t.after(() => nc.close());
+    await (await nc.jetstreamManager()).streams.add({ name: "AKIRA_CDR", subjects: ["akira.cdr.>"] });
+    const base = { target, stop: "false", start: "false" };
+    await assert.rejects(runFailoverTest({ ...base, stream: "AKIRA_CDR" }), {
+      message:
+        "AKIRA_CDR has 1 replica(s) on a standalone server: stopping a node would stop the stream; run the failover test once it has 3 replicas",
+    });
+    await assert.rejects(runFailoverTest({ ...base, stream: "NOPE" }), { code: "stream-not-found" });
   });
 });
