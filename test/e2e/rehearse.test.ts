@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { rehearse } from "../../scripts/rehearsal/rehearse";
+import { tempDir } from "../helpers/localNats";
+
+const REPORT_KEYS = [
+  "acked",
+  "catchUpMs",
+  "duplicates",
+  "durationMs",
+  "failed",
+  "failoverUnavailableMs",
+  "failures",
+  "lost",
+  "maxPublishGapMs",
+  "ok",
+  "ports",
+  "published",
+  "publisherPauseMs",
+  "ratePerSec",
+  "rollbackPauseMs",
+  "steps",
+  "stored",
+  "stream",
+];
+
+const STEPS = [
+  "rehearsal:start-pilot",
+  ...[
+    "preflight",
+    "backup-pilot",
+    "provision-ga",
+    "cluster-formed",
+    "restore-into-ga",
+    "pause-publishers",
+    "copy-since-backup",
+    "point-apps-at-ga",
+    "resume-publishers",
+    "replicas-up",
+    "failover-test",
+    "catch-up-check",
+    "start-monitor",
+  ].map((s) => `cutover:${s}`),
+  "rehearsal:verify-ga",
+  ...[
+    "preflight",
+    "backup-ga",
+    "carry-ga-messages",
+    "pause-publishers",
+    "carry-delta",
+    "point-apps-at-pilot",
+    "resume-publishers",
+    "verify-pilot-complete",
+    "replicas-down",
+    "stop-ga-nodes",
+    "provision-staging",
+  ].map((s) => `rollback:${s}`),
+  "rehearsal:verify-final",
+];
+
+/** Every opened tag is closed, in order (enough to catch a broken renderer without an XML parser). */
+function assertWellFormedSvg(svg: string): void {
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" /);
+  const stack: string[] = [];
+  for (const m of svg.matchAll(/<(\/?)([a-z]+)[^>]*?(\/?)>/g)) {
+    const [, close, name, selfClose] = m;
+    if (selfClose === "/") continue;
+    if (close === "/") assert.equal(stack.pop(), name, `</${name}> closes the wrong tag`);
+    else stack.push(name as string);
+  }
+  assert.deepEqual(stack, []);
+  assert.doesNotMatch(svg.replace(/&(amp|lt|gt|quot);/g, ""), /&/);
+}
+
+test("rehearse - cutover, failover and rollback under traffic lose nothing", {
+  timeout: 240_000,
+}, async (t) => {
+  const dir = tempDir(t);
+  let out = "";
+  const report = await rehearse({
+    messages: 400,
+    ratePerSec: 50,
+    ports: "random",
+    reportDir: dir,
+    write: (s) => {
+      out += s;
+    },
+  });
+  assert.deepEqual(report.failures, [], out);
+  assert.equal(report.ok, true);
+  assert.equal(report.lost, 0);
+  assert.equal(report.duplicates, 0);
+  assert.equal(report.stored, report.acked);
+  assert.ok(report.published >= 400);
+  assert.equal(report.acked + report.failed, report.published);
+  assert.deepEqual(
+    report.steps.map((s) => s.name),
+    STEPS,
+  );
+  assert.ok(report.steps.every((s) => s.ok));
+  assert.ok(
+    report.publisherPauseMs !== null && report.publisherPauseMs < 5000,
+    `pause ${report.publisherPauseMs}`,
+  );
+  assert.ok(report.failoverUnavailableMs !== null);
+
+  const saved = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
+  assert.deepEqual(Object.keys(saved).sort(), REPORT_KEYS);
+  assert.equal(saved.ports, "random");
+  assert.match(out, /^rehearsal OK: stream AKIRA_CDR, /m);
+
+  const svg = readFileSync(join(dir, "timeline.svg"), "utf8");
+  assertWellFormedSvg(svg);
+  for (const name of ["cutover:copy-since-backup", "cutover:failover-test", "rollback:carry-delta"]) {
+    assert.ok(svg.includes(`>${name} `), `${name} labelled`);
+  }
+});
+
+test("rehearse - a cutover without the copy since the backup is caught: loss reported, exit 1", {
+  timeout: 240_000,
+}, (t) => {
+  const dir = tempDir(t);
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "scripts/akira-nats.ts", "rehearse", "--messages", "300", "--rate", "50"].concat([
+      "--ports",
+      "random",
+      "--report",
+      dir,
+      "--sabotage",
+      "skip-copy",
+    ]),
+    { encoding: "utf8", timeout: 230_000 },
+  );
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
+  assert.equal(report.ok, false);
+  assert.ok(report.lost > 0, `lost ${report.lost}`);
+  // The failover test reads GA back against every acknowledged CDR and finds the gap; the final
+  // read of GA (where the applications write, the cutover having stopped) counts it again.
+  assert.match(
+    report.failures[0],
+    /^cutover stopped at failover-test: failover test failed: \d+ acknowledged CDRs are missing from AKIRA_CDR/,
+  );
+  assert.match(report.failures[1], /^verify-final: \d+ acknowledged CDRs are missing \(e\.g\. /);
+  assert.deepEqual(
+    report.steps.filter((s: { ok: boolean }) => !s.ok).map((s: { name: string }) => s.name),
+    ["cutover:failover-test", "rehearsal:verify-final"],
+  );
+  assert.match(r.stdout, /^rehearsal FAILED: /m);
+  assert.match(r.stdout, /SABOTAGE: copy since backup switched off/);
+});
