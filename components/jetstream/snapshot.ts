@@ -21,6 +21,7 @@ import {
   readdirSync,
   rmdirSync,
   rmSync,
+  statSync,
   type WriteStream,
 } from "node:fs";
 import { writeFile } from "node:fs/promises";
@@ -126,6 +127,12 @@ export async function backupStream(
 
 function prepareEmptyDir(dir: string): boolean {
   if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) {
+      throw new AkiraNatsError(
+        "target-not-empty",
+        `backup target ${dir} exists and is not a directory: nothing was written; choose a new or empty directory`,
+      );
+    }
     const entries = readdirSync(dir);
     if (entries.length > 0) {
       throw new AkiraNatsError(

@@ -188,6 +188,11 @@ describe("stream backup and restore - 3-node cluster", () => {
       message: `backup directory ${dir} is not empty (1 entry): nothing was written; choose a new or empty directory`,
     });
     assert.deepEqual(readdirSync(dir), ["old-backup.json"]);
+    const file = join(dir, "old-backup.json");
+    await assert.rejects(backupStream(nc, "FULL", file), {
+      code: "target-not-empty",
+      message: `backup target ${file} exists and is not a directory: nothing was written; choose a new or empty directory`,
+    });
   });
 
   it("backup.json as natscli writes it (Go field set, newer fields, no trailing newline) - restores", async () => {
