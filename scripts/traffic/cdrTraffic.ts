@@ -145,6 +145,7 @@ export class CdrTraffic {
     await this.pump;
     await this.drained();
     this.timeline.deactivate();
+    this.timeline.freeze();
     await this.consumer?.stop();
     await this.nc?.close();
     this.nc = undefined;

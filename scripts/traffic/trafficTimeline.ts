@@ -33,6 +33,7 @@ export class TrafficTimeline {
   private readonly gaps: PublishGap[] = [];
   private anchor: number | undefined;
   private maxGap = 0;
+  private frozenAt: number | undefined;
 
   published(now = Date.now()): void {
     this.bucket(now).published++;
@@ -81,10 +82,15 @@ export class TrafficTimeline {
     return this.gaps;
   }
 
+  /** The traffic stopped: later calls to {@link samples} add no empty seconds after this. */
+  freeze(now = Date.now()): void {
+    this.frozenAt ??= now;
+  }
+
   /** Every completed second, plus the running one. */
   samples(now = Date.now()): TrafficSample[] {
     if (this.bucketStart === undefined) return [];
-    this.bucket(now);
+    this.bucket(Math.min(now, this.frozenAt ?? now));
     return [...this.done, this.summarize(this.bucketStart as number)];
   }
 

@@ -12,7 +12,8 @@ type Hooks = { after(fn: () => unknown): void };
 async function clusterWithStream(t: Hooks) {
   const ga = await startCluster(t);
   const target = { servers: ga.servers, user: ga.user, password: ga.secrets.clientPassword };
-  const nc = await connectNats(target);
+  // Reconnecting: the node this connection happens to use may be the one the test stops.
+  const nc = await connectNats({ ...target, reconnect: true });
   t.after(() => nc.close());
   const jsm = await nc.jetstreamManager();
   const info = await jsm.streams.add({ name: "AKIRA_CDR", subjects: ["akira.cdr.>"], num_replicas: 3 });
@@ -149,8 +150,9 @@ describe("failover-test - against a real 3-node cluster, nodes stopped by shell 
     assert.equal(report.failed, 0);
     assert.match(r.stderr, new RegExp(`hand-off: stepping ${leader} down as leader of AKIRA_CDR`));
     assert.match(r.stderr, new RegExp(`hand-off: ${leader} has left the cluster`));
-    // Leadership moved before the node went away, so no election stalls the publishes.
-    assert.ok(report.unavailableMs < 2000, `unavailable ${report.unavailableMs} ms`);
+    // Leadership moved before the node went away, so no election (4.5 s and more here) stalls the
+    // publishes.
+    assert.ok(report.unavailableMs < 3000, `unavailable ${report.unavailableMs} ms`);
     assert.deepEqual(
       report.commands.map((c) => [c.command, c.exitCode]),
       [
