@@ -5,15 +5,16 @@
  *
  * How the stack's stream resource and the restore fit: JetStream refuses to restore over an
  * existing stream, and a standalone server's streams are not adopted by a cluster (see DESIGN.md),
- * so on the ga stack the stream resource runs with `createIfMissing: false`. The first `pulumi up`
- * therefore leaves AKIRA_CDR alone; the runbook restores it (at R1: one copy written, fast), copies
- * the delta, and then raises it to the stack's `streamReplicas` with the same `changeReplicas`
- * the resource's update runs (preflight, update, wait current, canary). The next `pulumi up` finds
- * the stream exactly as declared and adopts it without a change.
+ * so the stream resource of both stacks runs with `createIfMissing: false` (index.ts). The first
+ * `pulumi up` of ga leaves the resource out (`--exclude` its URN) and only builds the nodes; the
+ * runbook restores AKIRA_CDR at R1 (one copy written, fast), copies the delta, moves the
+ * applications, and then runs `pulumi up` again with the resource, which adopts the restored
+ * stream and raises it to `streamReplicas` with its changeReplicas (preflight, update, wait
+ * current, canary). From then on the resource owns the stream like any other.
  */
 import { join } from "node:path";
 import { AkiraNatsError } from "../../components/jetstream/errors";
-import { changeReplicas, waitReplicasCurrent } from "../../components/jetstream/replicas";
+import { waitReplicasCurrent } from "../../components/jetstream/replicas";
 import { restoreStream } from "../../components/jetstream/restore";
 import { listServers } from "../../components/jetstream/servers";
 import { backupStream } from "../../components/jetstream/snapshot";
@@ -105,9 +106,12 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
       name: "provision-ga",
       runbook: "6",
       description:
-        "pulumi up on the ga stack: the cluster nodes (the stream resource leaves AKIRA_CDR to the restore)",
+        "pulumi up on the ga stack without its stream resource: the cluster nodes (AKIRA_CDR comes from the restore)",
       async action(ctx, run) {
-        const endpoint = await ctx.infra.up(ctx.opts.gaStack, (line) => run.log(line));
+        const endpoint = await ctx.infra.up(ctx.opts.gaStack, {
+          stream: false,
+          onOutput: (line) => run.log(line),
+        });
         return { natsUrl: endpoint.natsUrl };
       },
     },
@@ -269,14 +273,12 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
       name: "replicas-up",
       runbook: "8",
       description:
-        "Raise the stream to streamReplicas as the stack's stream resource does: update, wait until every replica is current, canary publish",
+        "pulumi up on the ga stack with its stream resource: it adopts the restored stream and raises it to streamReplicas (wait current, canary); every server's copy is compared",
       async action(ctx, run) {
         const { stream, streamReplicas } = run.output<PreflightOutput>("preflight");
+        await ctx.infra.up(ctx.opts.gaStack, { stream: true, onOutput: (line) => run.log(line) });
         const nc = await ctx.client(ctx.opts.gaStack);
-        const r = await changeReplicas(nc, stream, streamReplicas, {
-          timeoutMs: ctx.opts.timeoutMs,
-          onProgress: (p) => run.log(p.message),
-        });
+        const snap = await waitReplicasCurrent(nc, stream, streamReplicas, { timeoutMs: ctx.opts.timeoutMs });
         // The leader's word plus every server's own copy (nats-server#2955, #4695).
         const { repaired } = await checkAndRepairCopies(
           nc,
@@ -289,11 +291,10 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
           },
         );
         return {
-          replicas: r.after,
+          replicas: snap.config.num_replicas,
           repaired,
-          leader: r.snapshot.cluster?.leader ?? "",
-          messages: r.snapshot.state.messages,
-          elapsedMs: r.elapsedMs,
+          leader: snap.cluster?.leader ?? "",
+          messages: snap.state.messages,
         };
       },
     },

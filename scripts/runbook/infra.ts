@@ -19,12 +19,26 @@ export interface StackEndpoint {
   readonly system: ConnectionTarget;
 }
 
+export interface UpOptions {
+  /** Include the stack's stream resource. Default true. */
+  readonly stream?: boolean;
+  /** The engine's output, line by line. */
+  readonly onOutput?: (line: string) => void;
+}
+
 export interface Infra {
   readonly kind: "pulumi" | "local";
   /** The stack's raw configuration (secrets decrypted, held in memory only) for `loadStackConfig`. */
   readConfig(stack: string): Promise<RawStackConfig>;
-  /** `pulumi up` on the stack; resolves with its endpoint once the engine reports success. */
-  up(stack: string, onOutput?: (line: string) => void): Promise<StackEndpoint>;
+  /**
+   * `pulumi up` on the stack; resolves with its endpoint once the engine reports success. With
+   * `stream: false` the stack's stream resource is left out (`--exclude` its URN): the first `up`
+   * of the cluster, before the stream is restored, since that resource never creates AKIRA_CDR
+   * (`createIfMissing: false`). With `stream: true` (the default) the resource adopts the existing
+   * stream and brings it to the stack's `streamReplicas` (changeReplicas: preflight, update, wait
+   * current, canary).
+   */
+  up(stack: string, opts?: UpOptions): Promise<StackEndpoint>;
   /** The endpoint of a stack as deployed now (outputs of the last `up`), without changing anything. */
   endpoint(stack: string): Promise<StackEndpoint>;
   /** Stops the stack's NATS nodes, keeping their disks (rollback step 1). */

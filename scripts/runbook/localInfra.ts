@@ -1,13 +1,17 @@
 /**
  * The infrastructure of the rehearsal: local nats-server processes from scripts/local/localNats.ts
  * stand in for the stacks. `up` of the GA stack starts the three GA nodes (and waits until they are
- * healthy), `up` of the staging stack restarts the pilot as a single node, `stopNodes` stops them.
+ * healthy), `up` of the staging stack restarts the pilot as a single node, `stopNodes` stops them;
+ * with the stream resource included, `up` does to AKIRA_CDR what the stack's resource does.
  * The raw config returned for preflight is what the stacks' Pulumi config would hold, with the
  * rehearsal's throwaway passwords.
  */
+import { connectNats } from "../../components/jetstream/connection";
+import { changeReplicas } from "../../components/jetstream/replicas";
+import { findStream } from "../../components/jetstream/streams";
 import { CLIENT_USER, SYSTEM_USER } from "../../components/natsConf";
 import type { LocalDeployment } from "../local/localNats";
-import type { Infra, RawStackConfig, StackEndpoint } from "./infra";
+import type { Infra, RawStackConfig, StackEndpoint, UpOptions } from "./infra";
 
 export interface LocalInfraOptions {
   /** The pilot, already started (it runs before the cutover, as in production). */
@@ -52,7 +56,8 @@ export class LocalInfra implements Infra {
     return config;
   }
 
-  async up(stack: string, onOutput?: (line: string) => void): Promise<StackEndpoint> {
+  async up(stack: string, opts: UpOptions = {}): Promise<StackEndpoint> {
+    const onOutput = opts.onOutput;
     const d = this.deployment(stack);
     const timeout = this.opts.healthTimeoutMs ?? 60_000;
     if (stack === this.stacks.pilot) {
@@ -65,7 +70,34 @@ export class LocalInfra implements Infra {
     await d.start();
     await d.waitHealthy(timeout);
     onOutput?.(`healthy: ${d.servers}`);
-    return localEndpoint(d);
+    const endpoint = localEndpoint(d);
+    if (opts.stream ?? true) await this.streamResource(stack, endpoint, onOutput);
+    return endpoint;
+  }
+
+  /**
+   * What the stack's stream resource does on `up` (components/streamProvider.ts): never create
+   * the stream, adopt it, and bring it to `streamReplicas` with the same changeReplicas.
+   */
+  private async streamResource(stack: string, endpoint: StackEndpoint, onOutput?: (line: string) => void) {
+    const raw = await this.readConfig(stack);
+    const stream = raw.streamName ?? "AKIRA_CDR";
+    const replicas = Number(raw.streamReplicas ?? "1");
+    const nc = await connectNats(endpoint.client);
+    try {
+      if ((await findStream(nc, stream)) === undefined) {
+        throw new Error(
+          `stream ${stream} does not exist on ${endpoint.natsUrl}: restore it first (createIfMissing is false)`,
+        );
+      }
+      const r = await changeReplicas(nc, stream, replicas, {
+        timeoutMs: this.opts.healthTimeoutMs ?? 60_000,
+        onProgress: (p) => onOutput?.(p.message),
+      });
+      onOutput?.(`${stream}: R${r.after}${r.changed ? ` (was R${r.before})` : ", unchanged"}`);
+    } finally {
+      await nc.close();
+    }
   }
 
   async endpoint(stack: string): Promise<StackEndpoint> {

@@ -5,12 +5,21 @@
  * worth testing without the CLI is in the pure functions below.
  */
 import { type ConfigMap, LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
+import { STREAM_RESOURCE_TYPE } from "../../components/jetStreamStream";
 import { CLIENT_USER, SYSTEM_USER } from "../../components/natsConf";
 import { runHookCommand } from "./hooks";
-import type { Infra, RawStackConfig, StackEndpoint } from "./infra";
+import type { Infra, RawStackConfig, StackEndpoint, UpOptions } from "./infra";
 
 /** The project's config namespace (Pulumi.yaml `name`). */
 export const CONFIG_NAMESPACE = "akira-nats";
+
+/** index.ts's stream resource (`cdr-stream`, no parent); its type is the dynamic provider's. */
+export const STREAM_RESOURCE_NAME = "cdr-stream";
+
+/** The URN `pulumi up --exclude` takes to leave the stream resource out. */
+export function streamResourceUrn(stack: string, project = CONFIG_NAMESPACE): string {
+  return `urn:pulumi:${stack}::${project}::${STREAM_RESOURCE_TYPE}::${STREAM_RESOURCE_NAME}`;
+}
 
 /** `akira-nats:nodeCount` → `nodeCount`; other namespaces (`hcloud:token`) are kept whole. */
 export function rawConfigFromPulumi(config: ConfigMap, namespace = CONFIG_NAMESPACE): RawStackConfig {
@@ -75,9 +84,12 @@ export class PulumiInfra implements Infra {
     return rawConfigFromPulumi(await (await this.stack(stack)).getAllConfig());
   }
 
-  async up(stack: string, onOutput?: (line: string) => void): Promise<StackEndpoint> {
+  async up(stack: string, opts: UpOptions = {}): Promise<StackEndpoint> {
     const s = await this.stack(stack);
-    const result = await s.up({ onOutput: (out) => onOutput?.(out.trimEnd()) });
+    const result = await s.up({
+      onOutput: (out) => opts.onOutput?.(out.trimEnd()),
+      ...(opts.stream === false ? { exclude: [streamResourceUrn(stack)] } : {}),
+    });
     if (result.summary.result !== "succeeded") {
       throw new Error(
         `pulumi up on stack ${stack} ended with "${result.summary.result}": see the output above`,

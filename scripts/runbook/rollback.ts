@@ -19,6 +19,11 @@ import type { Step } from "./steps";
 
 type Obj = { [key: string]: JsonValue };
 
+/** At most this many carry passes before the pause. */
+const MAX_CARRY_PASSES = 5;
+/** A pass that carried no more than this leaves a tail short enough for the pause. */
+const SMALL_TAIL = 500;
+
 export function rollbackSteps(runId: string): Step<ProcedureContext>[] {
   return [
     {
@@ -63,15 +68,30 @@ export function rollbackSteps(runId: string): Step<ProcedureContext>[] {
         const stream = run.output<Obj>("preflight").stream as string;
         const pilot = await ctx.client(ctx.opts.pilotStack);
         const { ids } = await streamIds(pilot, stream);
-        const r = await copyMessages(await ctx.client(ctx.opts.gaStack), pilot, stream, {
-          skipIds: ids,
-          onProgress: (n) => run.log(`${n} GA messages looked at`),
-        });
+        const ga = await ctx.client(ctx.opts.gaStack);
+        // Passes until one carries little: what the applications publish during a pass is carried
+        // by the next, so the tail left for the publisher pause stays small.
+        let copied = 0;
+        let skipped = 0;
+        let fromSeq = 1;
+        for (let pass = 1; pass <= MAX_CARRY_PASSES; pass++) {
+          const r = await copyMessages(ga, pilot, stream, {
+            fromSeq,
+            skipIds: ids,
+            onProgress: (n) => {
+              if (n % 10_000 === 0) run.log(`pass ${pass}: ${n} GA messages looked at`);
+            },
+          });
+          copied += r.copied;
+          skipped += r.skipped;
+          fromSeq = r.cursor.lastSeq + 1;
+          run.log(
+            `pass ${pass}: ${r.copied} carried, ${r.skipped} already on the pilot, up to GA sequence ${r.cursor.lastSeq}`,
+          );
+          if (r.copied <= SMALL_TAIL) break;
+        }
         const pilotLastSeq = await lastSequence(pilot, stream);
-        run.log(
-          `${r.copied} carried, ${r.skipped} already on the pilot, up to GA sequence ${r.cursor.lastSeq}`,
-        );
-        return { copied: r.copied, skipped: r.skipped, gaLastSeq: r.cursor.lastSeq, pilotLastSeq };
+        return { copied, skipped, gaLastSeq: fromSeq - 1, pilotLastSeq };
       },
     },
     {
@@ -202,11 +222,11 @@ export function rollbackSteps(runId: string): Step<ProcedureContext>[] {
       name: "provision-staging",
       runbook: "rollback 5",
       description:
-        "pulumi up on the staging stack (cluster disabled); the pilot's stream is checked afterwards",
+        "pulumi up on the staging stack (cluster disabled; its stream resource adopts the pilot's AKIRA_CDR at R1); the pilot's stream is checked afterwards",
       async action(ctx, run) {
         const stream = run.output<Obj>("preflight").stream as string;
         await ctx.forget(ctx.opts.pilotStack);
-        const endpoint = await ctx.infra.up(ctx.opts.pilotStack, (line) => run.log(line));
+        const endpoint = await ctx.infra.up(ctx.opts.pilotStack, { onOutput: (line) => run.log(line) });
         const snap = await streamSnapshotInfo(await ctx.client(ctx.opts.pilotStack), stream);
         const verified = run.output<Obj>("verify-pilot-complete");
         if (snap.state.messages < (verified.pilotMessages as number)) {

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { commandHooks, hookCommands } from "../../scripts/runbook/hooks";
-import { endpointFromStack, rawConfigFromPulumi } from "../../scripts/runbook/pulumiInfra";
+import { endpointFromStack, rawConfigFromPulumi, streamResourceUrn } from "../../scripts/runbook/pulumiInfra";
 import { tempDir } from "../helpers/localNats";
 
 function cli(args: string[]) {
@@ -28,7 +28,7 @@ test("cutover --dry-run - prints the plan, exactly, and changes nothing", (t) =>
  2. backup-pilot [runbook 5]
     Back up the pilot's stream (backup.json + stream.tar.s2, as \`nats stream backup\`)
  3. provision-ga [runbook 6]
-    pulumi up on the ga stack: the cluster nodes (the stream resource leaves AKIRA_CDR to the restore)
+    pulumi up on the ga stack without its stream resource: the cluster nodes (AKIRA_CDR comes from the restore)
  4. cluster-formed [runbook 7]
     Every GA node answers \`server list\` and they agree on a meta leader
  5. restore-into-ga
@@ -42,7 +42,7 @@ test("cutover --dry-run - prints the plan, exactly, and changes nothing", (t) =>
  9. resume-publishers
     Resume the publishers (operator hook), now writing to GA
 10. replicas-up [runbook 8]
-    Raise the stream to streamReplicas as the stack's stream resource does: update, wait until every replica is current, canary publish
+    pulumi up on the ga stack with its stream resource: it adopts the restored stream and raises it to streamReplicas (wait current, canary); every server's copy is compared
 11. failover-test [runbook 9]
     Stop one node, verify that publishing and consuming go on, bring it back
 12. catch-up-check [runbook 10]
@@ -82,7 +82,7 @@ test("rollback --dry-run - prints the plan, exactly", (t) => {
 10. stop-ga-nodes [runbook rollback 1]
     Stop the GA nodes (their disks and the GA backup stay)
 11. provision-staging [runbook rollback 5]
-    pulumi up on the staging stack (cluster disabled); the pilot's stream is checked afterwards
+    pulumi up on the staging stack (cluster disabled; its stream resource adopts the pilot's AKIRA_CDR at R1); the pilot's stream is checked afterwards
 journal: ${join(dir, "rollback-staging.journal.json")}
 `,
   );
@@ -165,5 +165,12 @@ test("pulumi adapter - config keys lose the namespace, the endpoint needs natsUr
     new Error(
       "stack ga has no systemPassword: pulumi config set --secret akira-nats:systemPassword … --stack ga",
     ),
+  );
+});
+
+test("pulumi adapter - the first up of ga leaves out exactly the stream resource of index.ts", () => {
+  assert.equal(
+    streamResourceUrn("ga"),
+    "urn:pulumi:ga::akira-nats::pulumi-nodejs:dynamic/akira/jetstream:Stream::cdr-stream",
   );
 });
