@@ -281,12 +281,10 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
       );
       if (!rollback.ok) t.resume();
     }
-    // Let the applications' traffic settle on the final servers before it stops, so a publish
-    // retried across the last restart is acknowledged rather than cut off.
-    const ackedNow = t.stats().acked;
-    const settle = Date.now() + 30_000;
-    while (t.stats().acked < ackedNow + rate && Date.now() < settle) await sleep(100);
     await waitPublished(messages, minEnd);
+    // Pausing first lets every CDR in flight get its final answer (an ack, usually after a retry
+    // across the last restart): stopping straight away would cut those retries short.
+    await t.pause();
     const stats = await t.stop();
     // Where the applications write now holds the stream that must be complete.
     const where = pointedAt.stack;
