@@ -136,6 +136,25 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     maxFileStoreBytes: 1024 ** 3,
   });
   const config = rehearsalConfig(secrets, "127.0.0.1", ga.nodes.length);
+  // Whatever ends this process (Ctrl-C, a closed pipe, a crash) also ends its nats-servers.
+  const killAll = () => {
+    for (const n of [...pilot.nodes, ...ga.nodes]) {
+      if (n.running && n.pid !== undefined) {
+        try {
+          process.kill(n.pid, "SIGTERM");
+        } catch {
+          // already gone
+        }
+      }
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    killAll();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.on("exit", killAll);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const infra = new LocalInfra({ pilot, ga, config: { staging: config.staging, ga: config.ga } });
   const stream = REHEARSAL_STREAM;
   const steps: TimelineStep[] = [];
@@ -309,6 +328,8 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
   } catch (err) {
     failures.push((err as Error).message);
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     if (traffic !== undefined) await traffic.stop().catch(() => undefined);
     await ctx?.close();
     if (!keep) {
@@ -317,6 +338,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     } else {
       await ga.stop();
     }
+    process.off("exit", killAll);
   }
 
   const stats = traffic?.stats();
