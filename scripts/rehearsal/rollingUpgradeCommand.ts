@@ -4,7 +4,12 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { formatRollingUpgradeReport, REPORT_FILE, rehearseRollingUpgrade } from "./rollingUpgrade";
+import {
+  formatRollingUpgradeReport,
+  REPORT_FILE,
+  type RollingUpgradeProgress,
+  rehearseRollingUpgrade,
+} from "./rollingUpgrade";
 
 export interface RollingUpgradeCommandOptions {
   readonly reportDir: string;
@@ -14,6 +19,13 @@ export interface RollingUpgradeCommandOptions {
   readonly minDurationSec?: number;
   readonly json: boolean;
   readonly write?: (text: string) => void;
+}
+
+/** `rolling-upgrade: node-done node=nats-1 ms=1409 streamLeader=nats-2`. */
+function progressLine(e: RollingUpgradeProgress): string {
+  const { phase, ...rest } = e as { phase: string } & Record<string, unknown>;
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`);
+  return `rolling-upgrade: ${[phase, ...fields].join(" ")}`;
 }
 
 /** Runs the rehearsal; resolves with the exit code (1 on any loss or failed roll). */
