@@ -40,7 +40,7 @@ export async function runRollingUpgradeRehearsal(opts: RollingUpgradeCommandOpti
     minMessages: opts.minMessages,
     minDurationSec: opts.minDurationSec,
     onProgress: (e) =>
-      write(opts.json ? `${JSON.stringify({ event: "rolling-upgrade", ...e })}\n` : `${JSON.stringify(e)}\n`),
+      write(opts.json ? `${JSON.stringify({ event: "rolling-upgrade", ...e })}\n` : `${progressLine(e)}\n`),
   });
   writeFileSync(join(dir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
   write(
