@@ -10,7 +10,12 @@ const projectNode = path.join(root, "node_modules", "node", "bin", "node");
 const node = existsSync(projectNode) ? projectNode : process.execPath;
 const result = spawnSync(
   node,
-  ["--import", require.resolve("tsx", { paths: [root] }), path.join(root, "scripts", "akira-nats.ts"), ...process.argv.slice(2)],
+  [
+    "--import",
+    require.resolve("tsx", { paths: [root] }),
+    path.join(root, "scripts", "akira-nats.ts"),
+    ...process.argv.slice(2),
+  ],
   { stdio: "inherit" },
 );
 if (result.error) {
