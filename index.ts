@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
 import { JetStreamStream } from "./components/jetStreamStream";
 import { NatsCluster } from "./components/natsCluster";
+import type { NatsDeployment } from "./components/natsDeployment";
 import { PilotNode } from "./components/pilotNode";
 import { maxFileStoreBytes, PRICES_CHECKED, monthlyCostEur as serverCostEur } from "./components/serverTypes";
 
@@ -21,7 +22,7 @@ const systemPassword = pulumi.secret(config.systemPassword);
 const clusterPassword = pulumi.secret(config.clusterPassword ?? "");
 const sshPrivateKey = pulumi.secret(config.sshPrivateKey);
 
-const deployment =
+const deployment: NatsDeployment =
   config.mode === "cluster"
     ? new NatsCluster("nats", {
         clusterName: config.clusterName,
@@ -65,12 +66,9 @@ const stream = new JetStreamStream(
     streamName: config.streamName,
     replicas: config.streamReplicas,
     subjects: config.streamSubjects,
-    servers: deployment instanceof NatsCluster ? deployment.nodes.map((n) => n.url) : [deployment.localUrl],
+    servers: [...deployment.adminServers],
     createIfMissing: false,
-    adminTunnel:
-      deployment instanceof NatsCluster
-        ? deployment.nodes[0]?.publicIp.apply((ip) => ({ sshHost: ip, sshUser: "root" }))
-        : { sshHost: deployment.address, sshUser: config.pilotSshUser },
+    adminTunnel: deployment.adminTunnel,
   },
   { dependsOn: [...deployment.nodeCommands] },
 );
@@ -79,26 +77,11 @@ const stream = new JetStreamStream(
 export const natsUrl = deployment.natsUrl;
 export const mode = config.mode;
 /** Each node's name, client address, SSH address, and the checksum of the conf it gets (drift). */
-export const nodes =
-  deployment instanceof NatsCluster
-    ? deployment.nodes.map((n) => ({
-        name: n.name,
-        address: n.privateIp,
-        sshHost: n.publicIp,
-        confSha256: n.confSha256,
-      }))
-    : [
-        {
-          name: deployment.name,
-          address: deployment.address,
-          sshHost: deployment.address,
-          confSha256: deployment.confSha256,
-        },
-      ];
-export const clusterName = deployment instanceof NatsCluster ? deployment.clusterName : undefined;
+export const nodes = deployment.deployedNodes;
+export const clusterName = deployment.clusterName;
 export const streamName = stream.streamName;
 export const streamReplicas = stream.replicas;
 /** Servers this stack pays for (the pilot host is shared and costs nothing extra), EUR/month excl. VAT. */
 export const monthlyCostEur =
-  deployment instanceof NatsCluster ? serverCostEur(config.serverType, config.nodeCount) : 0;
+  config.mode === "cluster" ? serverCostEur(config.serverType, config.nodeCount) : 0;
 export const pricesChecked = PRICES_CHECKED;

@@ -15,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit } from "./cloudInit";
 import { firewallRules } from "./firewall";
 import { renderNatsSecrets } from "./natsConf";
+import type { DeployedNode, NatsDeployment } from "./natsDeployment";
 import { networkZoneFor, nodePrivateIps, subnetCidr } from "./network";
 import { nodeConfigCommand, renderNodeCommand } from "./nodeConfigCommand";
 import {
@@ -100,7 +101,7 @@ const DEFAULTS = {
   absorbPilot: false,
 } as const;
 
-export class NatsCluster extends pulumi.ComponentResource {
+export class NatsCluster extends pulumi.ComponentResource implements NatsDeployment {
   readonly nodes: readonly ClusterNode[];
   /** Every node's private client URL, comma-separated, without credentials. */
   readonly natsUrl: string;
@@ -111,6 +112,9 @@ export class NatsCluster extends pulumi.ComponentResource {
   readonly network: hcloud.Network;
   readonly firewall: hcloud.Firewall;
   readonly placementGroup: hcloud.PlacementGroup;
+  readonly deployedNodes: readonly DeployedNode[];
+  readonly adminServers: readonly string[];
+  readonly adminTunnel: pulumi.Output<{ sshHost: string; sshUser: string }>;
 
   constructor(name: string, args: NatsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("akira:nats:NatsCluster", name, {}, opts);
@@ -254,6 +258,18 @@ export class NatsCluster extends pulumi.ComponentResource {
       confSha256: confChecksum(confs[i] as string),
     }));
     this.natsUrl = this.nodes.map((n) => n.url).join(",");
+    this.deployedNodes = this.nodes.map((n) => ({
+      name: n.name,
+      address: n.privateIp,
+      sshHost: n.publicIp,
+      confSha256: n.confSha256,
+    }));
+    // The tunnel enters through the first node and reaches every node on the private network.
+    this.adminServers = this.nodes.map((n) => n.url);
+    this.adminTunnel = (servers[0] as hcloud.Server).ipv4Address.apply((ip) => ({
+      sshHost: ip,
+      sshUser: "root",
+    }));
     this.registerOutputs({
       natsUrl: this.natsUrl,
       nodes: this.nodes.map((n) => ({ name: n.name, privateIp: n.privateIp, publicIp: n.publicIp })),

@@ -8,6 +8,7 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderNatsSecrets } from "./natsConf";
+import type { DeployedNode, NatsDeployment } from "./natsDeployment";
 import { nodeConfigCommand, renderNodeCommand } from "./nodeConfigCommand";
 import {
   clientUrl,
@@ -47,7 +48,7 @@ export interface PilotNodeArgs {
 
 const DEFAULTS = { pilotName: "akira-cache-01-staging", sshUser: "root" } as const;
 
-export class PilotNode extends pulumi.ComponentResource {
+export class PilotNode extends pulumi.ComponentResource implements NatsDeployment {
   readonly name: string;
   /** The pilot's client URL, without credentials. */
   readonly natsUrl: string;
@@ -58,6 +59,10 @@ export class PilotNode extends pulumi.ComponentResource {
   readonly confSha256: string;
   /** The config command; the stream depends on it. */
   readonly nodeCommands: readonly command.remote.Command[];
+  readonly deployedNodes: readonly DeployedNode[];
+  readonly clusterName = undefined;
+  readonly adminServers: readonly string[];
+  readonly adminTunnel: { sshHost: string; sshUser: string };
 
   constructor(name: string, args: PilotNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("akira:nats:PilotNode", name, {}, opts);
@@ -99,6 +104,11 @@ export class PilotNode extends pulumi.ComponentResource {
     this.localUrl = clientUrl("127.0.0.1", VM_PORTS.client);
     this.confSha256 = confChecksum(conf);
     this.nodeCommands = [config];
+    this.deployedNodes = [
+      { name: pilotName, address: args.pilotHost, sshHost: args.pilotHost, confSha256: this.confSha256 },
+    ];
+    this.adminServers = [this.localUrl];
+    this.adminTunnel = { sshHost: args.pilotHost, sshUser };
     this.registerOutputs({ natsUrl: this.natsUrl, name: this.name, address: this.address });
   }
 }

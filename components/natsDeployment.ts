@@ -1,0 +1,31 @@
+/**
+ * What the program needs from either stack's NATS servers, whether the pilot or the cluster:
+ * where applications connect, how the stream resource reaches JetStream, what to export.
+ * Both PilotNode and NatsCluster provide it, so index.ts builds one of them and never asks which.
+ */
+import type * as command from "@pulumi/command";
+import type * as pulumi from "@pulumi/pulumi";
+
+export interface DeployedNode {
+  readonly name: string;
+  /** The address applications use (the private IP on GA, the host on staging). */
+  readonly address: string;
+  /** Where SSH reaches the node. */
+  readonly sshHost: pulumi.Input<string>;
+  /** SHA-256 of the nats-server.conf the node gets, as the node script records it (drift check). */
+  readonly confSha256: string;
+}
+
+export interface NatsDeployment {
+  /** Every node's client URL, comma-separated, without credentials: the applications' NATS_URL. */
+  readonly natsUrl: string;
+  readonly deployedNodes: readonly DeployedNode[];
+  /** Cluster name; undefined for the single-node pilot. */
+  readonly clusterName: string | undefined;
+  /** The per-node config commands, in roll order; the stream depends on all of them. */
+  readonly nodeCommands: readonly command.remote.Command[];
+  /** Client URLs as seen from the admin tunnel's far end. */
+  readonly adminServers: readonly string[];
+  /** The SSH hop of the admin tunnel: no NATS credential crosses the internet in clear. */
+  readonly adminTunnel: pulumi.Input<{ sshHost: string; sshUser: string }>;
+}
