@@ -52,7 +52,7 @@ export function registerDrift(program: Command, runner: PreviewRunner = automati
   const cmd = program
     .command("drift")
     .description(
-      "compare the stack with reality: pulumi preview --refresh --expect-no-changes, the live stream, each node's nats-server.conf (exit 0 none, 2 drift, 1 error)",
+      "Compare the stack with reality: pulumi preview --refresh --expect-no-changes, the live stream, each node's nats-server.conf (exit 0 none, 2 drift, 1 error)",
     )
     .requiredOption("--stack <name>", "the stack: staging or ga")
     .option("--json", "print the report as JSON")
