@@ -79,7 +79,7 @@ export function renderFailoverReport(r: FailoverReport): string {
   ];
   const verdict = r.ok ? "PASSED" : "FAILED";
   const lines = [renderTable(["Failover test", r.stream], rows, { title: `Failover test ${verdict}` })];
-  for (const p of r.problems) lines.push(`problem: ${p}\n`);
+  for (const p of r.problems) lines.push(`problem: ${p.message}\n`);
   return lines.join("");
 }
 

@@ -87,10 +87,32 @@ export interface FailoverProgress {
   readonly message: string;
 }
 
+/** What kind of problem the failover test found: callers branch on this, never on the wording. */
+export type FailoverProblemCode =
+  /** A stop/start/lame-duck action or command failed. */
+  | "command-failed"
+  | "publish-stalled"
+  | "consume-stalled"
+  | "not-current"
+  /** The restarted node's own copy never matched the others' (`copyAgrees: false`). */
+  | "copy-diverged"
+  /** The read-back found acknowledged CDRs missing from the stream. */
+  | "acked-missing"
+  | "duplicates-stored"
+  /** The stream could not be read back. */
+  | "read-failed"
+  | "publish-failed";
+
+export interface FailoverProblem {
+  readonly code: FailoverProblemCode;
+  /** For people: what is wrong and what to do. */
+  readonly message: string;
+}
+
 export interface FailoverReport {
   readonly ok: boolean;
   /** Why the test failed; empty when `ok`. */
-  readonly problems: readonly string[];
+  readonly problems: readonly FailoverProblem[];
   readonly stream: string;
   readonly node: string;
   readonly host?: string;
@@ -185,21 +207,23 @@ async function runWith(
   const host = opts.hosts?.[node] ?? (needsHost ? await resolveHost(sysNc, node) : undefined);
   const nodeRef = { name: node, host };
   const commands: CommandResult[] = [];
-  const problems: string[] = [];
+  const problems: FailoverProblem[] = [];
+  const problem = (code: FailoverProblemCode, message: string) => problems.push({ code, message });
   const act = async (what: string, action: NodeAction): Promise<boolean> => {
     if (typeof action === "function") {
       try {
         await action(nodeRef);
         return true;
       } catch (err) {
-        problems.push(`${what} ${node} failed: ${(err as Error).message}`);
+        problem("command-failed", `${what} ${node} failed: ${(err as Error).message}`);
         return false;
       }
     }
     const r = await runShell(substitute(action, { node, host }), opts.commandTimeoutMs ?? 120_000);
     commands.push(r);
     if (r.exitCode === 0) return true;
-    problems.push(
+    problem(
+      "command-failed",
       `${what} command for ${node} ${r.timedOut ? "timed out" : `exited with ${r.exitCode ?? r.signal}`}: ${r.command}${r.output ? ` (${r.output.split("\n").slice(-3).join(" | ")})` : ""}`,
     );
     return false;
@@ -276,12 +300,14 @@ async function runWith(
         if (publishing && consuming && Date.now() - stopAt >= (opts.downForMs ?? 3000)) break;
         if (Date.now() > availableBy) {
           if (!publishing) {
-            problems.push(
+            problem(
+              "publish-stalled",
               `publishing stopped while ${node} was down: ${s.acked - atStop.acked} acks in ${Date.now() - stopAt} ms (${s.failedAttempts - atStop.failedAttempts} failed attempts); the stream lost its quorum`,
             );
           }
           if (!consuming)
-            problems.push(
+            problem(
+              "consume-stalled",
               `consuming stopped while ${node} was down: nothing received in ${Date.now() - stopAt} ms`,
             );
           break;
@@ -299,7 +325,8 @@ async function runWith(
       progress("catch-up", `waiting for ${node}'s replica of ${stream} to be current`);
       catchUpMs = await waitCurrent(nc, stream, node, opts.recoveryTimeoutMs ?? 120_000);
       if (catchUpMs === null) {
-        problems.push(
+        problem(
+          "not-current",
           `${node}'s replica of ${stream} was not current within ${opts.recoveryTimeoutMs ?? 120_000} ms after the start: check its log, then \`akira-nats server check stream --stream ${stream}\``,
         );
       } else {
@@ -330,7 +357,8 @@ async function runWith(
       );
       copyAgrees = behind === undefined;
       if (behind !== undefined) {
-        problems.push(
+        problem(
+          "copy-diverged",
           `${node} reports its replica current, but its copy of ${stream} never matched the others (${behind}): the restarted replica diverged (nats-server 2.9, nats-server#2955/#4695); rebuild it with \`nats stream cluster peer-remove ${stream} ${node}\``,
         );
       }
@@ -339,14 +367,15 @@ async function runWith(
     let verified: { stored: number; lost: number; duplicates: number } | undefined;
     try {
       verified = await verifyStream(nc, stream, ids, own ? { filterSubject: `${prefix}.>` } : {});
-      if (verified.lost > 0) problems.push(`${verified.lost} acknowledged CDRs are missing from ${stream}`);
+      if (verified.lost > 0)
+        problem("acked-missing", `${verified.lost} acknowledged CDRs are missing from ${stream}`);
       if (verified.duplicates > 0)
-        problems.push(`${verified.duplicates} CDRs are stored more than once in ${stream}`);
+        problem("duplicates-stored", `${verified.duplicates} CDRs are stored more than once in ${stream}`);
     } catch (err) {
-      problems.push(`could not read ${stream} back: ${(err as Error).message}`);
+      problem("read-failed", `could not read ${stream} back: ${(err as Error).message}`);
     }
     if (stats.failed > 0)
-      problems.push(`${stats.failed} publishes were never acknowledged, even after retrying`);
+      problem("publish-failed", `${stats.failed} publishes were never acknowledged, even after retrying`);
     if (own) await traffic.deleteConsumer().catch(() => undefined);
 
     report = {
@@ -379,7 +408,12 @@ async function runWith(
       copyAgrees,
       commands,
     };
-    progress("done", report.ok ? "failover test passed" : `failover test FAILED: ${problems.join("; ")}`);
+    progress(
+      "done",
+      report.ok
+        ? "failover test passed"
+        : `failover test FAILED: ${problems.map((p) => p.message).join("; ")}`,
+    );
     return report;
   } finally {
     if (own && report === undefined) {

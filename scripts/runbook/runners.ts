@@ -5,16 +5,46 @@
  */
 import { connectNats } from "../../components/jetstream/connection";
 import { checkStream } from "../../components/jetstream/streamCheck";
-import { type NodeAction, runFailoverTest } from "../ops/failoverTest";
+import {
+  type FailoverProblem,
+  type FailoverProblemCode,
+  type NodeAction,
+  runFailoverTest,
+} from "../ops/failoverTest";
 import type { CdrTraffic } from "../traffic/cdrTraffic";
 import { verifyStream } from "../traffic/verify";
 import type { FailoverRunner, MonitorStarter } from "./context";
 import { checkAndRepairCopies } from "./copiesCheck";
 
-/** The failover test's read-back problems (its own wording: scripts/ops/failoverTest.ts). */
-const READ_PROBLEM = /acknowledged CDRs are missing from|^could not read /;
-/** Its `copyAgrees: false` problem, which the rebuild below answers. */
-const DIVERGED_PROBLEM = /never matched the others/;
+/** The failover test's read-back problems, which the second read below replaces. */
+const READ_PROBLEMS: readonly FailoverProblemCode[] = ["acked-missing", "read-failed"];
+
+/** What reading every acknowledged CDR again found. */
+export interface SecondRead {
+  readonly stream: string;
+  readonly lost: number;
+  readonly lostSample: readonly string[];
+}
+
+/**
+ * The failover test's problems after the diverged copies were rebuilt: the rebuild answers
+ * `copy-diverged`, and a second read (when there was one) replaces the first read's verdict.
+ */
+export function problemsAfterRepair(
+  problems: readonly FailoverProblem[],
+  secondRead?: SecondRead,
+): FailoverProblem[] {
+  const left = problems.filter(
+    (p) => p.code !== "copy-diverged" && (secondRead === undefined || !READ_PROBLEMS.includes(p.code)),
+  );
+  if (secondRead !== undefined && secondRead.lost > 0) {
+    left.push({
+      code: "acked-missing",
+      message: `${secondRead.lost} acknowledged CDRs are missing from ${secondRead.stream} (e.g. ${secondRead.lostSample.slice(0, 3).join(", ")})`,
+    });
+  }
+  return left;
+}
 
 export interface FailoverRunnerOptions {
   /** How a node is stopped: a shell template (`{node}`, `{host}`) or a function. Default: ssh + systemctl. */
@@ -41,7 +71,7 @@ export function failoverRunner(opts: FailoverRunnerOptions = {}): FailoverRunner
       recoveryTimeoutMs: ctx.opts.timeoutMs,
       onProgress: (p) => log(`${p.phase}: ${p.message}`),
     });
-    let problems = [...r.problems];
+    let problems: FailoverProblem[] = [...r.problems];
     let reread: number | null = null;
     let rebuilt: string[] = [];
     const readFailed = r.lost === null || r.lost > 0;
@@ -59,22 +89,19 @@ export function failoverRunner(opts: FailoverRunnerOptions = {}): FailoverRunner
         { repairTimeoutMs: ctx.opts.timeoutMs, log },
       );
       rebuilt = repaired;
-      problems = problems.filter((p) => !DIVERGED_PROBLEM.test(p));
       if (opts.traffic !== undefined) {
         const v = await verifyStream(nc, stream, new Set(opts.traffic.stats().ackedIds));
         log(
           `first read: ${r.lost === null ? "failed" : `${r.lost} missing`}; ${repaired.length > 0 ? `rebuilt ${repaired.join(", ")}'s copy; ` : ""}read again: ${v.lost} missing`,
         );
         reread = v.lost;
-        problems = problems.filter((p) => !READ_PROBLEM.test(p));
-        if (v.lost > 0) {
-          problems.push(
-            `${v.lost} acknowledged CDRs are missing from ${stream} (e.g. ${v.lostSample.slice(0, 3).join(", ")})`,
-          );
-        }
+        problems = problemsAfterRepair(problems, { stream, lost: v.lost, lostSample: v.lostSample });
+      } else {
+        problems = problemsAfterRepair(problems);
       }
     }
-    if (problems.length > 0) throw new Error(`failover test failed: ${problems.join("; ")}`);
+    if (problems.length > 0)
+      throw new Error(`failover test failed: ${problems.map((p) => p.message).join("; ")}`);
     return {
       node: r.node,
       nodeWasLeader: r.nodeWasLeader,
