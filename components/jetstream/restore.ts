@@ -68,6 +68,13 @@ export interface RestoreResult {
   readonly lastSeq: number;
   readonly bytes: number;
   readonly dataBytes: number;
+  /**
+   * Messages in the restored stream beyond backup.json's state: published while the snapshot ran
+   * (see {@link verifyState}). 0 for a backup of a quiet stream.
+   */
+  readonly publishedDuringSnapshot: number;
+  /** `"N messages published while the snapshot ran"` when that is more than 0. */
+  readonly note?: string;
   readonly durationMs: number;
 }
 
@@ -179,7 +186,7 @@ export async function restoreStream(
   // The state in the server's final answer is the stream right after the restore, before any
   // publisher could add to it; a stream info is the fallback for servers that leave it out.
   const state = created.state ?? (await streamInfoRaw(nc, name)).state;
-  verifyState(name, meta.state, state);
+  const extra = verifyState(name, meta.state, state);
   return {
     stream: name,
     replicas,
@@ -188,6 +195,8 @@ export async function restoreStream(
     lastSeq: state.last_seq,
     bytes: state.bytes,
     dataBytes: bytesTotal,
+    publishedDuringSnapshot: extra,
+    ...(extra > 0 ? { note: `${extra} messages published while the snapshot ran` } : {}),
     durationMs: Date.now() - started,
   };
 }
@@ -268,11 +277,25 @@ async function finalize(
   return res;
 }
 
-/** A mismatch names both sides, field by field. */
-export function verifyState(name: string, expected: StreamStateJson, actual: StreamStateJson): void {
+/**
+ * Checks the restored stream against backup.json and returns how many messages it holds beyond it.
+ *
+ * backup.json's state is the one the server answered the snapshot request with; the server takes
+ * it first and then streams the store's message blocks, reading each block only when it gets to
+ * it (nats-server filestore `streamSnapshot`), so the last block can carry messages published
+ * while the snapshot ran. Such a stream starts at the recorded first sequence and holds at least
+ * the recorded messages, last sequence and bytes: that is accepted and the extra reported. Fewer
+ * in any field, or another first sequence, is a mismatch; so is a different byte count when
+ * messages and last sequence are exactly as recorded.
+ */
+export function verifyState(name: string, expected: StreamStateJson, actual: StreamStateJson): number {
   const fields = ["messages", "first_seq", "last_seq", "bytes"] as const;
+  const extra = actual.messages - expected.messages;
+  const grew = extra > 0 && actual.last_seq > expected.last_seq;
+  const acceptable = (f: (typeof fields)[number]) =>
+    f === "first_seq" || !grew ? actual[f] === expected[f] : actual[f] >= expected[f];
   const diffs = fields
-    .filter((f) => expected[f] !== actual[f])
+    .filter((f) => !acceptable(f))
     .map((f) => `${f} ${actual[f]} (backup.json: ${expected[f]})`);
   if (diffs.length > 0) {
     throw new AkiraNatsError(
@@ -280,4 +303,5 @@ export function verifyState(name: string, expected: StreamStateJson, actual: Str
       `restored stream ${name} does not match its backup: ${diffs.join(", ")}; the stream was created and left as is for inspection`,
     );
   }
+  return Math.max(0, extra);
 }

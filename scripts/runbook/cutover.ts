@@ -13,7 +13,6 @@
  * current, canary). From then on the resource owns the stream like any other.
  */
 import { join } from "node:path";
-import { AkiraNatsError } from "../../components/jetstream/errors";
 import { waitReplicasCurrent } from "../../components/jetstream/replicas";
 import { restoreStream } from "../../components/jetstream/restore";
 import { listServers } from "../../components/jetstream/servers";
@@ -153,30 +152,24 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
         }
       },
       async action(ctx, run) {
-        const { stream } = run.output<PreflightOutput>("preflight");
         const backup = run.output<Obj>("backup-pilot");
         const ga = await ctx.client(ctx.opts.gaStack);
-        try {
-          const r = await restoreStream(ga, backup.dir as string, {
-            replicas: 1,
-            replicasTimeoutMs: ctx.opts.timeoutMs,
-          });
-          run.log(`${r.messages} messages up to sequence ${r.lastSeq} restored at R${r.replicas}`);
-          return { messages: r.messages, firstSeq: r.firstSeq, lastSeq: r.lastSeq, replicas: r.replicas };
-        } catch (err) {
-          // Under live traffic the snapshot's data can hold a few messages published after the
-          // state that backup.json records (the server reports the state first, then streams the
-          // files). More than backup.json is no loss: the copy since the backup skips those ids.
-          if (!(err instanceof AkiraNatsError) || err.code !== "restore-mismatch") throw err;
-          const info = await streamSnapshotInfo(ga, stream);
-          run.log(`${err.message}`);
-          return {
-            messages: info.state.messages,
-            firstSeq: info.state.firstSeq,
-            lastSeq: info.state.lastSeq,
-            replicas: info.config.num_replicas,
-          };
-        }
+        const r = await restoreStream(ga, backup.dir as string, {
+          replicas: 1,
+          replicasTimeoutMs: ctx.opts.timeoutMs,
+        });
+        run.log(
+          `${r.messages} messages up to sequence ${r.lastSeq} restored at R${r.replicas}${r.note ? ` (${r.note})` : ""}`,
+        );
+        // Messages published while the snapshot ran are no loss: the copy since the backup skips
+        // those ids (Nats-Msg-Id).
+        return {
+          messages: r.messages,
+          firstSeq: r.firstSeq,
+          lastSeq: r.lastSeq,
+          replicas: r.replicas,
+          publishedDuringSnapshot: r.publishedDuringSnapshot,
+        };
       },
       async check(_ctx, output, run) {
         const backup = run.output<Obj>("backup-pilot");
@@ -189,11 +182,6 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
         ) {
           throw new Error(
             `restored ${messages} messages (sequences ${o.firstSeq}–${lastSeq}), the backup holds ${backup.messages} (${backup.firstSeq}–${backup.lastSeq}): the restored stream is left for inspection`,
-          );
-        }
-        if (lastSeq > (backup.lastSeq as number)) {
-          run.log(
-            `the snapshot held ${lastSeq - (backup.lastSeq as number)} message(s) beyond backup.json's state; accepted`,
           );
         }
       },
