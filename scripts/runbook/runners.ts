@@ -3,6 +3,7 @@
  * (stop the stream leader, prove publish/consume go on, restart, wait current) and one
  * `server check`-style stream check, then the command that watches for the next 24 hours.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { connectNats } from "../../components/jetstream/connection";
 import { checkStream } from "../../components/jetstream/streamCheck";
 import {
@@ -118,15 +119,29 @@ export function failoverRunner(opts: FailoverRunnerOptions = {}): FailoverRunner
   };
 }
 
-/** Checks the stream once (must be OK) and prints the command that keeps watching. */
+/**
+ * How long the monitor start waits for the stream check to turn OK. Under live traffic a replica
+ * that was just rebuilt or restarted can report `current: false` for a moment between two
+ * appends; a persistent problem still fails the step.
+ */
+const MONITOR_SETTLE_MS = 15_000;
+
+/** Checks the stream until it is OK (within a short settle time) and prints the command that keeps watching. */
 export function monitorStarter(commandHint: (natsUrl: string, stream: string) => string): MonitorStarter {
   return async (ctx, endpoint, log) => {
     const raw = await ctx.infra.readConfig(ctx.opts.gaStack);
     const stream = raw.streamName ?? "AKIRA_CDR";
     const nc = await connectNats(endpoint.client);
     try {
-      const r = await checkStream(nc, { stream, lagCritical: 1000 });
+      const deadline = Date.now() + Math.min(MONITOR_SETTLE_MS, ctx.opts.timeoutMs);
+      let r = await checkStream(nc, { stream, lagCritical: 1000 });
       log(r.line);
+      while (r.status !== 0 && Date.now() < deadline) {
+        await sleep(250);
+        const next = await checkStream(nc, { stream, lagCritical: 1000 });
+        if (next.line !== r.line) log(next.line);
+        r = next;
+      }
       if (r.status !== 0) throw new Error(`the stream check is not OK: ${r.line}`);
       const command = commandHint(endpoint.natsUrl, stream);
       log(`keep watching for 24 hours: ${command}`);
