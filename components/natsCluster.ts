@@ -60,7 +60,7 @@ export interface NatsClusterArgs {
   readonly natsVersion: string;
   /** SHA-256 of the release tarball (from the release's SHA256SUMS). */
   readonly natsSha256: string;
-  /** JetStream `max_file_store` in bytes (CONFIG's `maxFileStoreBytes(serverType)`). */
+  /** JetStream `max_file_store` in bytes (`maxFileStoreBytes(serverType)` in serverTypes.ts). */
   readonly maxFileStoreBytes: number;
   /** Password of the `akira` client user. Secret. */
   readonly clientPassword: pulumi.Input<string>;

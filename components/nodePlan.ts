@@ -41,7 +41,7 @@ export interface ClusterConfOptions {
   readonly clusterName: string;
   /** Every node of the cluster, in order. */
   readonly nodes: readonly PlannedNode[];
-  /** JetStream file storage limit (CONFIG's `maxFileStoreBytes(serverType)`). */
+  /** JetStream file storage limit (`maxFileStoreBytes(serverType)` in serverTypes.ts). */
   readonly maxFileStoreBytes: number;
   /** JetStream store directory. Default {@link VM_LAYOUT}.dataDir. */
   readonly storeDir?: string;

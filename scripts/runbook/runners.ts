@@ -1,5 +1,5 @@
 /**
- * The failover test and the monitor start as the cutover runs them: TRAFFIC's `runFailoverTest`
+ * The failover test and the monitor start as the cutover runs them: `runFailoverTest` from scripts/ops
  * (stop the stream leader, prove publish/consume go on, restart, wait current) and one
  * `server check`-style stream check, then the command that watches for the next 24 hours.
  */
