@@ -17,13 +17,14 @@ import { waitReplicasCurrent } from "../../components/jetstream/replicas";
 import { restoreStream } from "../../components/jetstream/restore";
 import { listServers } from "../../components/jetstream/servers";
 import { backupStream } from "../../components/jetstream/snapshot";
-import { findStream, streamSnapshotInfo } from "../../components/jetstream/streams";
+import { findStream, type StreamSnapshot, streamSnapshotInfo } from "../../components/jetstream/streams";
 import type { ProcedureContext } from "./context";
 import { checkAndRepairCopies } from "./copiesCheck";
 import { copyMessages, streamIds } from "./copyMessages";
 import type { JsonValue } from "./journal";
 import { checkBackupSpace, checkStackConfig } from "./preflight";
-import type { Step } from "./steps";
+import { pausePublishersStep, pointApplicationsStep, resumePublishersStep } from "./publisherSteps";
+import type { Step, StepRun } from "./steps";
 
 type Obj = { [key: string]: JsonValue };
 
@@ -52,6 +53,28 @@ export async function tail(ctx: ProcedureContext, stack: string, stream: string)
     lastId = m?.header?.get("Nats-Msg-Id");
   }
   return { messages: info.state.messages, lastSeq: info.state.lastSeq, lastId: lastId ?? "" };
+}
+
+/**
+ * Waits until the GA stream has a leader and `replicas - 1` current replicas, then compares every
+ * server's own copy (the leader's word alone is not enough on 2.9: nats-server#2955, #4695) and
+ * rebuilds a copy left behind. `onCurrent` sees the snapshot before the comparison.
+ */
+async function replicasCurrentAndCopiesAgree(
+  ctx: ProcedureContext,
+  run: StepRun,
+  stream: string,
+  replicas: number,
+  onCurrent?: (snap: StreamSnapshot) => void,
+) {
+  const nc = await ctx.client(ctx.opts.gaStack);
+  const snap = await waitReplicasCurrent(nc, stream, replicas, { timeoutMs: ctx.opts.timeoutMs });
+  onCurrent?.(snap);
+  const { repaired } = await checkAndRepairCopies(nc, await ctx.system(ctx.opts.gaStack), stream, replicas, {
+    repairTimeoutMs: ctx.opts.timeoutMs,
+    log: (l) => run.log(l),
+  });
+  return { snap, repaired };
 }
 
 export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
@@ -186,15 +209,7 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
         }
       },
     },
-    {
-      name: "pause-publishers",
-      description: "Pause the publishers (operator hook) until nothing is in flight",
-      async action(ctx) {
-        const pausedAt = Date.now();
-        await ctx.hooks.pausePublishers();
-        return { pausedAt };
-      },
-    },
+    pausePublishersStep(),
     {
       name: "copy-since-backup",
       description:
@@ -237,26 +252,15 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
         run.log(`both hold ${ga.messages} messages ending with ${ga.lastId || "(no id)"}`);
       },
     },
-    {
-      name: "point-apps-at-ga",
-      description:
-        "Point the applications at the GA URLs (operator hook; the natsUrl output of the ga stack)",
-      async action(ctx) {
-        const endpoint = await ctx.infra.endpoint(ctx.opts.gaStack);
-        await ctx.hooks.pointApplicationsAt(endpoint.natsUrl);
-        return { natsUrl: endpoint.natsUrl };
+    pointApplicationsStep(
+      {
+        name: "point-apps-at-ga",
+        description:
+          "Point the applications at the GA URLs (operator hook; the natsUrl output of the ga stack)",
       },
-    },
-    {
-      name: "resume-publishers",
-      description: "Resume the publishers (operator hook), now writing to GA",
-      async action(ctx, run) {
-        await ctx.hooks.resumePublishers();
-        const pauseMs = Date.now() - (run.output<Obj>("pause-publishers").pausedAt as number);
-        run.log(`publishers were paused for ${pauseMs} ms`);
-        return { pauseMs };
-      },
-    },
+      (ctx) => ctx.opts.gaStack,
+    ),
+    resumePublishersStep("Resume the publishers (operator hook), now writing to GA"),
     {
       name: "replicas-up",
       runbook: "8",
@@ -265,19 +269,7 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
       async action(ctx, run) {
         const { stream, streamReplicas } = run.output<PreflightOutput>("preflight");
         await ctx.infra.up(ctx.opts.gaStack, { stream: true, onOutput: (line) => run.log(line) });
-        const nc = await ctx.client(ctx.opts.gaStack);
-        const snap = await waitReplicasCurrent(nc, stream, streamReplicas, { timeoutMs: ctx.opts.timeoutMs });
-        // The leader's word plus every server's own copy (nats-server#2955, #4695).
-        const { repaired } = await checkAndRepairCopies(
-          nc,
-          await ctx.system(ctx.opts.gaStack),
-          stream,
-          streamReplicas,
-          {
-            repairTimeoutMs: ctx.opts.timeoutMs,
-            log: (l) => run.log(l),
-          },
-        );
+        const { snap, repaired } = await replicasCurrentAndCopiesAgree(ctx, run, stream, streamReplicas);
         return {
           replicas: snap.config.num_replicas,
           repaired,
@@ -302,20 +294,18 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
       async action(ctx, run) {
         const { stream, streamReplicas } = run.output<PreflightOutput>("preflight");
         const started = Date.now();
-        const nc = await ctx.client(ctx.opts.gaStack);
-        const snap = await waitReplicasCurrent(nc, stream, streamReplicas, { timeoutMs: ctx.opts.timeoutMs });
-        const catchUpMs = Date.now() - started;
-        run.log(
-          `leader ${snap.cluster?.leader}, ${snap.cluster?.replicas.length ?? 0} replicas current, ${catchUpMs} ms`,
-        );
-        const { repaired } = await checkAndRepairCopies(
-          nc,
-          await ctx.system(ctx.opts.gaStack),
+        let catchUpMs = 0;
+        const { snap, repaired } = await replicasCurrentAndCopiesAgree(
+          ctx,
+          run,
           stream,
           streamReplicas,
-          {
-            repairTimeoutMs: ctx.opts.timeoutMs,
-            log: (l) => run.log(l),
+          (s) => {
+            // Catch-up ends when the replicas are current; the copy comparison after it is not part of it.
+            catchUpMs = Date.now() - started;
+            run.log(
+              `leader ${s.cluster?.leader}, ${s.cluster?.replicas.length ?? 0} replicas current, ${catchUpMs} ms`,
+            );
           },
         );
         return { catchUpMs, repaired, leader: snap.cluster?.leader ?? "", messages: snap.state.messages };

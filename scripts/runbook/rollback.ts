@@ -15,6 +15,7 @@ import { copyMessages, lastSequence, streamIds } from "./copyMessages";
 import { backupDir, tail } from "./cutover";
 import type { JsonValue } from "./journal";
 import { checkBackupSpace, checkStackConfig } from "./preflight";
+import { pausePublishersStep, pointApplicationsStep, resumePublishersStep } from "./publisherSteps";
 import type { Step } from "./steps";
 
 type Obj = { [key: string]: JsonValue };
@@ -94,15 +95,7 @@ export function rollbackSteps(runId: string): Step<ProcedureContext>[] {
         return { copied, skipped, gaLastSeq: fromSeq - 1, pilotLastSeq };
       },
     },
-    {
-      name: "pause-publishers",
-      description: "Pause the publishers (operator hook) until nothing is in flight",
-      async action(ctx) {
-        const pausedAt = Date.now();
-        await ctx.hooks.pausePublishers();
-        return { pausedAt };
-      },
-    },
+    pausePublishersStep(),
     {
       name: "carry-delta",
       description:
@@ -142,27 +135,16 @@ export function rollbackSteps(runId: string): Step<ProcedureContext>[] {
         }
       },
     },
-    {
-      name: "point-apps-at-pilot",
-      runbook: "rollback 4",
-      description:
-        "Point the applications back at the pilot (operator hook; the natsUrl output of the staging stack)",
-      async action(ctx) {
-        const endpoint = await ctx.infra.endpoint(ctx.opts.pilotStack);
-        await ctx.hooks.pointApplicationsAt(endpoint.natsUrl);
-        return { natsUrl: endpoint.natsUrl };
+    pointApplicationsStep(
+      {
+        name: "point-apps-at-pilot",
+        runbook: "rollback 4",
+        description:
+          "Point the applications back at the pilot (operator hook; the natsUrl output of the staging stack)",
       },
-    },
-    {
-      name: "resume-publishers",
-      description: "Resume the publishers (operator hook), now writing to the pilot",
-      async action(ctx, run) {
-        await ctx.hooks.resumePublishers();
-        const pauseMs = Date.now() - (run.output<Obj>("pause-publishers").pausedAt as number);
-        run.log(`publishers were paused for ${pauseMs} ms`);
-        return { pauseMs };
-      },
-    },
+      (ctx) => ctx.opts.pilotStack,
+    ),
+    resumePublishersStep("Resume the publishers (operator hook), now writing to the pilot"),
     {
       name: "verify-pilot-complete",
       description: "Every message of the GA stream is on the pilot (full comparison of ids)",
