@@ -66,6 +66,7 @@ const stream = new JetStreamStream(
     streamName: config.streamName,
     replicas: config.streamReplicas,
     subjects: config.streamSubjects,
+    ...config.streamSettings,
     servers: [...deployment.adminServers],
     createIfMissing: false,
     adminTunnel: deployment.adminTunnel,

@@ -17,6 +17,7 @@ import {
   qualifiedKey,
 } from "./configKeys";
 import { FIELD_RULES, type Mode } from "./configRules";
+import type { DeclaredStreamSettings } from "./jetstream/streams";
 import { findPlaceholder, type PlaceholderKind } from "./placeholders";
 
 export type { Mode };
@@ -34,6 +35,9 @@ export interface ConfigIssue {
   readonly fix: string;
   readonly code: IssueCode;
 }
+
+/** The optional stream settings; subjects and replicas have keys of their own. */
+export type StreamSettings = Omit<DeclaredStreamSettings, "subjects" | "replicas">;
 
 /** The validated stack config with every default applied. */
 export type StackConfig = {
@@ -61,6 +65,8 @@ export type StackConfig = {
   streamName: string;
   streamReplicas: number;
   streamSubjects: string[];
+  /** The optional stream settings the stack sets (streamStorage, streamMaxBytes, …); unset ones are absent. */
+  streamSettings: StreamSettings;
   /** Present in cluster mode only; a single server has no routes. */
   clusterPassword?: string;
   clientPassword: string;
@@ -185,7 +191,8 @@ export function formatIssues(issues: readonly ConfigIssue[]): string {
   return lines.join("\n");
 }
 
-function defaultText(spec: ConfigKeySpec): string | undefined {
+/** The text Pulumi would hand the program for an unset key: its default, lists as JSON. */
+export function defaultText(spec: ConfigKeySpec): string | undefined {
   const value = spec.default;
   if (value === undefined) return undefined;
   return typeof value === "object" ? JSON.stringify(value) : String(value);
@@ -261,10 +268,31 @@ function toStackConfig(values: Partial<Record<ConfigKey, unknown>>): StackConfig
     streamName: v.streamName,
     streamReplicas: v.streamReplicas,
     streamSubjects: v.streamSubjects,
+    streamSettings: streamSettings(values),
     clientPassword: v.clientPassword,
     systemPassword: v.systemPassword,
     sshPrivateKey: v.sshPrivateKey,
   };
   if (v.mode === "cluster") config.clusterPassword = v.clusterPassword;
   return config;
+}
+
+/** Stack key → stream resource field, for the optional stream settings. */
+export const STREAM_SETTING_KEYS = {
+  streamStorage: "storage",
+  streamRetention: "retention",
+  streamDiscard: "discard",
+  streamMaxAgeSeconds: "maxAgeSeconds",
+  streamMaxBytes: "maxBytes",
+  streamMaxMsgs: "maxMsgs",
+  streamDuplicateWindowSeconds: "duplicateWindowSeconds",
+} as const satisfies Partial<Record<ConfigKey, keyof StreamSettings>>;
+
+function streamSettings(values: Partial<Record<ConfigKey, unknown>>): StreamSettings {
+  const settings: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(STREAM_SETTING_KEYS)) {
+    const value = values[key as ConfigKey];
+    if (value !== undefined) settings[field] = value;
+  }
+  return settings as StreamSettings;
 }

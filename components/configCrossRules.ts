@@ -25,6 +25,8 @@ export interface CheckedValues {
   readonly clusterPassword?: string;
   readonly clientPassword?: string;
   readonly systemPassword?: string;
+  readonly streamMaxAgeSeconds?: number;
+  readonly streamDuplicateWindowSeconds?: number;
 }
 
 export interface CrossIssue {
@@ -126,6 +128,17 @@ export function crossRuleIssues(v: CheckedValues): CrossIssue[] {
         "is not the public half of sshPrivateKey: the nodes would refuse the remote commands' login",
       );
     }
+  }
+
+  const maxAge = v.streamMaxAgeSeconds;
+  const window = v.streamDuplicateWindowSeconds;
+  if (maxAge !== undefined && maxAge > 0 && window !== undefined && window > maxAge) {
+    // JetStream refuses the stream update otherwise ("duplicates window can not be larger then max age").
+    add(
+      "streamDuplicateWindowSeconds",
+      `must not exceed streamMaxAgeSeconds (${maxAge}): JetStream refuses a deduplication window longer than the messages live, not ${window}`,
+      setTo("streamDuplicateWindowSeconds", maxAge),
+    );
   }
 
   const passwords = (["clientPassword", "systemPassword", "clusterPassword"] as const).filter(

@@ -194,6 +194,67 @@ export const CONFIG_KEYS = {
     example: "'akira.cdr.>'",
     contract: false,
   }),
+  // Optional stream settings. Empty (the default) leaves the setting to the server and out of the
+  // stream resource's diff and the drift check; a value is applied by `pulumi up` and then watched.
+  // Strings, not integers: Pulumi requires a typed key without a default on every stack, and ""
+  // is the only "not declared" an integer key could not carry.
+  streamStorage: key({
+    type: "string",
+    default: "",
+    requiredWhen: "never",
+    description: "Stream storage, file (the only kind a backup can take); empty leaves it to the server.",
+    example: "file",
+    contract: false,
+  }),
+  streamRetention: key({
+    type: "string",
+    default: "",
+    requiredWhen: "never",
+    description: "Stream retention: limits, interest or workqueue; empty leaves it to the server.",
+    example: "limits",
+    contract: false,
+  }),
+  streamDiscard: key({
+    type: "string",
+    default: "",
+    requiredWhen: "never",
+    description:
+      "What a full stream discards: old (messages) or new (refuses publishes); empty leaves it to the server.",
+    example: "old",
+    contract: false,
+  }),
+  streamMaxAgeSeconds: key({
+    type: "string",
+    default: "",
+    requiredWhen: "never",
+    description: "Oldest message kept, in seconds, 0 = unlimited; empty leaves it to the server.",
+    example: "34560000",
+    contract: false,
+  }),
+  streamMaxBytes: key({
+    type: "string",
+    default: "",
+    requiredWhen: "never",
+    description: "Largest stream size in bytes, -1 = unlimited; empty leaves it to the server.",
+    example: "-1",
+    contract: false,
+  }),
+  streamMaxMsgs: key({
+    type: "string",
+    default: "",
+    requiredWhen: "never",
+    description: "Most messages kept, -1 = unlimited; empty leaves it to the server.",
+    example: "-1",
+    contract: false,
+  }),
+  streamDuplicateWindowSeconds: key({
+    type: "string",
+    default: "",
+    requiredWhen: "never",
+    description: "Nats-Msg-Id deduplication window in seconds; empty leaves it to the server (120).",
+    example: "120",
+    contract: false,
+  }),
   clusterPassword: key({
     type: "string",
     secret: true,

@@ -46,6 +46,23 @@ const boolean: Field<boolean> = rule((text, fail) => {
   return text === "true";
 });
 
+const oneOf = <T extends string>(allowed: readonly T[]): Field<T> =>
+  rule((text, fail) => {
+    if (!allowed.includes(text as T)) fail(`must be one of ${allowed.join(", ")}, not "${text}"`);
+    return text as T;
+  });
+
+/** JetStream keeps durations as int64 nanoseconds: whole seconds up to 2^63 ns. */
+const MAX_DURATION_SECONDS = 9_223_372_036;
+
+/** -1 = unlimited; 0 is refused because the server stores it as -1, which would read back as drift. */
+const unlimitedOrPositive: Field<number> = rule((text, fail) => {
+  const n = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n === -1 || (n >= 1 && n <= Number.MAX_SAFE_INTEGER)))
+    fail(`must be -1 (unlimited) or a positive whole number, not "${text}"`);
+  return n;
+});
+
 /** A JSON list of strings, each checked by `entry` (which returns a reason, or undefined). */
 const list = (what: string, entry: (item: string) => string | undefined): Field<string[]> =>
   rule((text, fail) => {
@@ -241,6 +258,21 @@ export const FIELD_RULES = {
     if (subjects.data.length === 0) fail("must name at least one subject");
     return subjects.data;
   }),
+  streamStorage: rule((text, fail) => {
+    if (text === "memory") {
+      fail(
+        'must be "file": a memory stream loses every CDR when its server restarts, and JetStream cannot back it up (the cutover starts with a backup)',
+      );
+    } else if (text !== "file") fail(`must be "file", not "${text}"`);
+    return text as "file";
+  }),
+  streamRetention: oneOf(["limits", "interest", "workqueue"]),
+  streamDiscard: oneOf(["old", "new"]),
+  streamMaxAgeSeconds: integer(0, MAX_DURATION_SECONDS, " (0 = unlimited)"),
+  streamMaxBytes: unlimitedOrPositive,
+  streamMaxMsgs: unlimitedOrPositive,
+  // 0 is not "off": the server turns it into its 120 s default, which would read back as drift.
+  streamDuplicateWindowSeconds: integer(1, MAX_DURATION_SECONDS),
   clusterPassword: password,
   clientPassword: password,
   systemPassword: password,

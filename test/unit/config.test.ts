@@ -38,6 +38,7 @@ describe("config - valid stacks parse to exact values", () => {
         streamName: "AKIRA_CDR",
         streamReplicas: 3,
         streamSubjects: ["akira.cdr.>"],
+        streamSettings: {},
         clusterPassword: PASSWORDS.clusterPassword,
         clientPassword: PASSWORDS.clientPassword,
         systemPassword: PASSWORDS.systemPassword,
@@ -73,6 +74,7 @@ describe("config - valid stacks parse to exact values", () => {
         streamName: "AKIRA_CDR",
         streamReplicas: 1,
         streamSubjects: ["akira.cdr.>"],
+        streamSettings: {},
         clientPassword: PASSWORDS.clientPassword,
         systemPassword: PASSWORDS.systemPassword,
         sshPrivateKey: KEY_PAIR.private,
@@ -209,7 +211,7 @@ describe("config - every problem at once", () => {
     assert.equal(config.mode, "cluster");
     assert.ok(asked.includes("hcloud:token"));
     assert.ok(asked.includes("nodeCount"));
-    assert.equal(asked.length, 27);
+    assert.equal(asked.length, 34);
   });
 });
 

@@ -744,3 +744,96 @@ describe("config rules - between keys and modes", () => {
     },
   ]);
 });
+
+describe("config rules - optional stream settings", () => {
+  it("set values reach streamSettings typed; unset ones stay absent", () => {
+    const result = parseStackConfig(
+      gaRaw({
+        streamStorage: "file",
+        streamRetention: "limits",
+        streamDiscard: "old",
+        streamMaxAgeSeconds: "34560000",
+        streamMaxBytes: "-1",
+        streamDuplicateWindowSeconds: " 120 ",
+      }),
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.streamSettings, {
+      storage: "file",
+      retention: "limits",
+      discard: "old",
+      maxAgeSeconds: 34560000,
+      maxBytes: -1,
+      duplicateWindowSeconds: 120,
+    });
+  });
+
+  runTable([
+    {
+      name: "streamStorage - memory refused with the reason",
+      raw: gaRaw({ streamStorage: "memory" }),
+      issues: [
+        [
+          "streamStorage",
+          'must be "file": a memory stream loses every CDR when its server restarts, and JetStream cannot back it up (the cutover starts with a backup)',
+          set("streamStorage", "file"),
+        ],
+      ],
+    },
+    {
+      name: "streamRetention and streamDiscard - their words only",
+      raw: gaRaw({ streamRetention: "forever", streamDiscard: "oldest" }),
+      issues: [
+        [
+          "streamRetention",
+          'must be one of limits, interest, workqueue, not "forever"',
+          set("streamRetention", "limits"),
+        ],
+        ["streamDiscard", 'must be one of old, new, not "oldest"', set("streamDiscard", "old")],
+      ],
+    },
+    {
+      name: "streamMaxAgeSeconds, streamMaxBytes, streamMaxMsgs - whole numbers in range; 0 bytes is not unlimited",
+      raw: gaRaw({ streamMaxAgeSeconds: "30d", streamMaxBytes: "0", streamMaxMsgs: "-5" }),
+      issues: [
+        [
+          "streamMaxAgeSeconds",
+          'must be a whole number from 0 to 9223372036 (0 = unlimited), not "30d"',
+          set("streamMaxAgeSeconds", "34560000"),
+        ],
+        [
+          "streamMaxBytes",
+          'must be -1 (unlimited) or a positive whole number, not "0"',
+          set("streamMaxBytes", "-1"),
+        ],
+        [
+          "streamMaxMsgs",
+          'must be -1 (unlimited) or a positive whole number, not "-5"',
+          set("streamMaxMsgs", "-1"),
+        ],
+      ],
+    },
+    {
+      name: "streamDuplicateWindowSeconds - at least 1, and not longer than the messages live",
+      raw: gaRaw({ streamMaxAgeSeconds: "60", streamDuplicateWindowSeconds: "120" }),
+      issues: [
+        [
+          "streamDuplicateWindowSeconds",
+          "must not exceed streamMaxAgeSeconds (60): JetStream refuses a deduplication window longer than the messages live, not 120",
+          set("streamDuplicateWindowSeconds", "60"),
+        ],
+      ],
+    },
+    {
+      name: "streamDuplicateWindowSeconds - 0 refused (the server would make it 120)",
+      raw: gaRaw({ streamDuplicateWindowSeconds: "0" }),
+      issues: [
+        [
+          "streamDuplicateWindowSeconds",
+          'must be a whole number from 1 to 9223372036, not "0"',
+          set("streamDuplicateWindowSeconds", "120"),
+        ],
+      ],
+    },
+  ]);
+});

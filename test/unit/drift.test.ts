@@ -84,7 +84,7 @@ describe("drift - the declared stream", () => {
       (err) =>
         err instanceof DeclaredStreamError &&
         err.message ===
-          'the stack\'s stream settings are invalid: akira-nats:streamReplicas must be an integer ≥ 1, got "three"; akira-nats:streamSubjects must be a JSON list of subjects, got akira.cdr.>; akira-nats:streamStorage must be one of file, memory, got "disk"; akira-nats:streamMaxBytes must be an integer ≥ -1, got "-2"',
+          'the stack\'s stream settings are invalid: akira-nats:streamReplicas must be a whole number from 1 to 5 (JetStream\'s limit), not "three"; akira-nats:streamSubjects must be a list of subjects (a JSON array of strings), not "akira.cdr.>"; akira-nats:streamStorage must be "file", not "disk"; akira-nats:streamMaxBytes must be -1 (unlimited) or a positive whole number, not "-2"',
     );
   });
 

@@ -355,3 +355,47 @@ describe("program - a nats-server version bump on ga", () => {
     assert.deepEqual(rest(after), rest(before));
   });
 });
+
+describe("program - optional stream settings", () => {
+  const SETTING_INPUTS = [
+    "storage",
+    "retention",
+    "discard",
+    "maxAgeSeconds",
+    "maxBytes",
+    "maxMsgs",
+    "duplicateWindowSeconds",
+  ];
+  const settingInputs = (run: ProgramRun) => {
+    const s = inputs(run.mocks.ofType(T.stream)[0] as RecordedResource);
+    return Object.fromEntries(SETTING_INPUTS.filter((k) => k in s).map((k) => [k, s[k]]));
+  };
+
+  it("unset: the stream resource manages none of them", async () => {
+    assert.deepEqual(settingInputs(await runProgram("ga", stackConfig("ga", keys))), {});
+  });
+
+  it("set: each reaches the stream resource typed, as declared", async () => {
+    const run = await runProgram(
+      "ga",
+      stackConfig("ga", keys, {
+        streamStorage: "file",
+        streamRetention: "limits",
+        streamDiscard: "old",
+        streamMaxAgeSeconds: "34560000",
+        streamMaxBytes: "500000000000",
+        streamMaxMsgs: "-1",
+        streamDuplicateWindowSeconds: "120",
+      }),
+    );
+    assert.deepEqual(settingInputs(run), {
+      storage: "file",
+      retention: "limits",
+      discard: "old",
+      maxAgeSeconds: 34560000,
+      maxBytes: 500000000000,
+      maxMsgs: -1,
+      duplicateWindowSeconds: 120,
+    });
+  });
+});
