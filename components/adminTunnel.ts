@@ -25,8 +25,8 @@ export interface AdminTunnelOptions {
   /** OpenSSH or PEM private key text (the stack's `sshPrivateKey`). */
   readonly privateKey: string;
   /**
-   * The node's host key as `SHA256:<base64>` (what `ssh-keygen -lf` prints). When set, any other
-   * key is refused. Default: accept the key the node presents.
+   * The node's ed25519 host key as `SHA256:<base64>` (what `ssh-keygen -lf` prints), as its config
+   * command reported it. When set, any other key is refused. Default: accept the key the node presents.
    */
   readonly hostKeySha256?: string;
   /** NATS addresses to forward, reached from the SSH node. Each gets its own local port. */
@@ -68,6 +68,7 @@ export async function openAdminTunnel(opts: AdminTunnelOptions): Promise<AdminTu
     username: opts.sshUser ?? "root",
     privateKey: opts.privateKey,
     readyTimeout: opts.readyTimeoutMs ?? 10_000,
+    // No algorithm list: ssh2 asks for ssh-ed25519 first, the key the node script reports.
     hostVerifier: (key: Buffer) => {
       if (opts.hostKeySha256 === undefined) return true;
       const seen = sshFingerprint(key);
@@ -80,12 +81,16 @@ export async function openAdminTunnel(opts: AdminTunnelOptions): Promise<AdminTu
     await ready;
   } catch (err) {
     ssh.end();
-    const detail = hostKeyMismatch
-      ? `host key ${hostKeyMismatch} is not the pinned ${opts.hostKeySha256}`
-      : (err as Error).message;
+    if (hostKeyMismatch !== undefined) {
+      throw new AkiraNatsError(
+        "tunnel",
+        `cannot open the admin tunnel through ${where}: host key ${hostKeyMismatch} is not the pinned ${opts.hostKeySha256} (the key the node reported when its config command last ran): nothing was sent. If the node was rebuilt outside Pulumi, re-run its config command (pulumi up --replace <its command URN>); otherwise treat the connection as intercepted`,
+        { cause: err },
+      );
+    }
     throw new AkiraNatsError(
       "tunnel",
-      `cannot open the admin tunnel through ${where}: ${detail}: check adminCidrs allows this machine, the node runs sshd, and sshPrivateKey matches the key on the node`,
+      `cannot open the admin tunnel through ${where}: ${(err as Error).message}: check adminCidrs allows this machine, the node runs sshd, and sshPrivateKey matches the key on the node`,
       { cause: err },
     );
   }

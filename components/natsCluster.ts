@@ -15,9 +15,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit } from "./cloudInit";
 import { firewallRules } from "./firewall";
 import { renderNatsSecrets } from "./natsConf";
-import type { DeployedNode, NatsDeployment } from "./natsDeployment";
+import {
+  type AdminTunnelHop,
+  adminTunnelHop,
+  type DeployedNode,
+  type NatsDeployment,
+} from "./natsDeployment";
 import { networkZoneFor, nodePrivateIps, subnetCidr } from "./network";
-import { nodeConfigCommand, renderNodeCommand } from "./nodeConfigCommand";
+import { nodeConfigCommand, renderNodeCommand, reportedHostKeyOf } from "./nodeConfigCommand";
 import {
   clientUrl,
   clusterNodeNames,
@@ -114,7 +119,7 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
   readonly placementGroup: hcloud.PlacementGroup;
   readonly deployedNodes: readonly DeployedNode[];
   readonly adminServers: readonly string[];
-  readonly adminTunnel: pulumi.Output<{ sshHost: string; sshUser: string }>;
+  readonly adminTunnel: pulumi.Output<AdminTunnelHop>;
 
   constructor(name: string, args: NatsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("akira:nats:NatsCluster", name, {}, opts);
@@ -258,18 +263,18 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
       confSha256: confChecksum(confs[i] as string),
     }));
     this.natsUrl = this.nodes.map((n) => n.url).join(",");
-    this.deployedNodes = this.nodes.map((n) => ({
+    this.deployedNodes = this.nodes.map((n, i) => ({
       name: n.name,
       address: n.privateIp,
       sshHost: n.publicIp,
       confSha256: n.confSha256,
+      sshHostKey: reportedHostKeyOf(commands[i] as command.remote.Command),
     }));
     // The tunnel enters through the first node and reaches every node on the private network.
     this.adminServers = this.nodes.map((n) => n.url);
-    this.adminTunnel = (servers[0] as hcloud.Server).ipv4Address.apply((ip) => ({
-      sshHost: ip,
-      sshUser: "root",
-    }));
+    this.adminTunnel = pulumi
+      .all([(servers[0] as hcloud.Server).ipv4Address, this.deployedNodes[0]?.sshHostKey])
+      .apply(([ip, hostKey]) => adminTunnelHop(ip, "root", hostKey));
     this.registerOutputs({
       natsUrl: this.natsUrl,
       nodes: this.nodes.map((n) => ({ name: n.name, privateIp: n.privateIp, publicIp: n.publicIp })),

@@ -14,6 +14,8 @@ export interface DeployedNode {
   readonly sshHost: pulumi.Input<string>;
   /** SHA-256 of the nats-server.conf the node gets, as the node script records it (drift check). */
   readonly confSha256: string;
+  /** `SHA256:<base64>` of the node's ed25519 SSH host key as its config command reported it (drift pins it). */
+  readonly sshHostKey: pulumi.Input<string | undefined>;
 }
 
 export interface NatsDeployment {
@@ -27,5 +29,21 @@ export interface NatsDeployment {
   /** Client URLs as seen from the admin tunnel's far end. */
   readonly adminServers: readonly string[];
   /** The SSH hop of the admin tunnel: no NATS credential crosses the internet in clear. */
-  readonly adminTunnel: pulumi.Input<{ sshHost: string; sshUser: string }>;
+  readonly adminTunnel: pulumi.Input<AdminTunnelHop>;
+}
+
+/** Where the admin tunnel enters, and the host key it insists on once a node has reported it. */
+export interface AdminTunnelHop {
+  readonly sshHost: string;
+  readonly sshUser: string;
+  /** `SHA256:<base64>` of the node's ed25519 host key, from its config command's output. */
+  readonly hostKeySha256?: string;
+}
+
+export function adminTunnelHop(
+  sshHost: string,
+  sshUser: string,
+  hostKeySha256: string | undefined,
+): AdminTunnelHop {
+  return hostKeySha256 === undefined ? { sshHost, sshUser } : { sshHost, sshUser, hostKeySha256 };
 }

@@ -32,6 +32,8 @@ export interface NodePaths {
   readonly installDir: string;
   /** Stable symlink the service runs. Default `/usr/local/bin/nats-server`. */
   readonly binLink: string;
+  /** The host's ed25519 SSH host key, reported for the admin tunnel to pin. Default `/etc/ssh/ssh_host_ed25519_key.pub`. */
+  readonly sshHostKey: string;
 }
 
 /**
@@ -81,6 +83,7 @@ export const DEFAULT_NODE_PATHS: NodePaths = {
   confDir: "/etc/nats",
   installDir: "/opt/nats",
   binLink: "/usr/local/bin/nats-server",
+  sshHostKey: "/etc/ssh/ssh_host_ed25519_key.pub",
 };
 export const SYSTEMD_SERVICE: ServiceCommands = {
   start: "systemctl start nats-server",
@@ -114,6 +117,16 @@ export function confChecksum(confText: string): string {
   return createHash("sha256").update(appliedConfText(confText)).digest("hex");
 }
 
+const HOST_KEY_LINE = /^akira-nats node: ssh host key ssh-ed25519 (SHA256:[A-Za-z0-9+/]{43})$/m;
+
+/**
+ * The ed25519 host-key fingerprint a successful run reported (`SHA256:<base64>`, as
+ * `ssh-keygen -l` prints it), or undefined when the host has no such key or no ssh-keygen.
+ */
+export function reportedHostKey(stdout: string): string | undefined {
+  return HOST_KEY_LINE.exec(stdout)?.[1];
+}
+
 /** Renders the node script. Throws on malformed input, naming the field and the fix. */
 export function renderNodeScript(input: NodeScriptInput): string {
   const paths = { ...DEFAULT_NODE_PATHS, ...input.paths };
@@ -129,6 +142,7 @@ export function renderNodeScript(input: NodeScriptInput): string {
     CONF_DIR: paths.confDir,
     INSTALL_DIR: paths.installDir,
     BIN_LINK: paths.binLink,
+    SSH_HOST_KEY: paths.sshHostKey,
     HEALTH_TIMEOUT: String(input.healthTimeoutSec ?? 120),
     STOP_TIMEOUT: String(input.stopTimeoutSec ?? 120),
     CONFIG_OWNER: input.configOwner ?? "nats:nats",
@@ -290,6 +304,16 @@ record_checksum() {
   chmod 0644 "$CONF_DIR/$CHECKSUM_FILE"
 }
 
+# The admin tunnel pins the key reported here: pulumi-command's SSH login checks no host key, so
+# the first successful run is the trust anchor for every later admin connection.
+say_host_key() {
+  local fp=""
+  if [ -r "$SSH_HOST_KEY" ] && command -v ssh-keygen >/dev/null; then
+    fp="$(ssh-keygen -l -E sha256 -f "$SSH_HOST_KEY" 2>/dev/null | awk '{print $2}')" || fp=""
+  fi
+  if [ -n "$fp" ]; then say "ssh host key ssh-ed25519 $fp"; fi
+}
+
 # --- 1. the pinned release, verified, in its own versioned directory ---------------------------
 if [ -x "$TARGET_BIN" ] && [ "$(cat "$TARGET_DIR/tarball.sha256" 2>/dev/null || true)" = "$SHA256" ]; then
   say "nats-server $VERSION already installed in $TARGET_DIR"
@@ -344,6 +368,7 @@ if [ "${"$"}{#changes[@]}" -eq 0 ]; then
   wait_healthy "$gate" leaderless-ok
   record_checksum
   say "unchanged: nats-server $VERSION healthy, nothing to do"
+  say_host_key
   exit 0
 fi
 
@@ -383,4 +408,5 @@ start_service || { log_tail; fail "starting nats-server failed (log above); the 
 wait_healthy "$gate"
 record_checksum
 say "healthy: nats-server $VERSION, $MONITOR_URL$gate ok"
+say_host_key
 `;

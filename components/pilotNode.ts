@@ -8,8 +8,13 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderNatsSecrets } from "./natsConf";
-import type { DeployedNode, NatsDeployment } from "./natsDeployment";
-import { nodeConfigCommand, renderNodeCommand } from "./nodeConfigCommand";
+import {
+  type AdminTunnelHop,
+  adminTunnelHop,
+  type DeployedNode,
+  type NatsDeployment,
+} from "./natsDeployment";
+import { nodeConfigCommand, renderNodeCommand, reportedHostKeyOf } from "./nodeConfigCommand";
 import {
   clientUrl,
   monitorUrl,
@@ -62,7 +67,7 @@ export class PilotNode extends pulumi.ComponentResource implements NatsDeploymen
   readonly deployedNodes: readonly DeployedNode[];
   readonly clusterName = undefined;
   readonly adminServers: readonly string[];
-  readonly adminTunnel: { sshHost: string; sshUser: string };
+  readonly adminTunnel: pulumi.Output<AdminTunnelHop>;
 
   constructor(name: string, args: PilotNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("akira:nats:PilotNode", name, {}, opts);
@@ -104,11 +109,18 @@ export class PilotNode extends pulumi.ComponentResource implements NatsDeploymen
     this.localUrl = clientUrl("127.0.0.1", VM_PORTS.client);
     this.confSha256 = confChecksum(conf);
     this.nodeCommands = [config];
+    const sshHostKey = reportedHostKeyOf(config);
     this.deployedNodes = [
-      { name: pilotName, address: args.pilotHost, sshHost: args.pilotHost, confSha256: this.confSha256 },
+      {
+        name: pilotName,
+        address: args.pilotHost,
+        sshHost: args.pilotHost,
+        confSha256: this.confSha256,
+        sshHostKey,
+      },
     ];
     this.adminServers = [this.localUrl];
-    this.adminTunnel = { sshHost: args.pilotHost, sshUser };
+    this.adminTunnel = sshHostKey.apply((hostKey) => adminTunnelHop(args.pilotHost, sshUser, hostKey));
     this.registerOutputs({ natsUrl: this.natsUrl, name: this.name, address: this.address });
   }
 }

@@ -13,6 +13,7 @@ import { type ConnectionFlags, connectionTarget, withConnectionFlags } from "../
 import { checksumPathFor, DEFAULT_CONF_PATH } from "../drift/confDrift";
 import {
   DriftUsageError,
+  ed25519First,
   localOpener,
   openConfNodes,
   parseSshHosts,
@@ -132,6 +133,7 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
   const target = connectionTarget({ ...flags, server: explicit ?? "" });
   let servers = explicit;
   let via = flags.tunnelVia;
+  let reportedKey: string | undefined;
   if (servers === undefined) {
     // The stack's own client URLs are private addresses: reach them through the first node.
     const outputs = await facts.outputs();
@@ -139,13 +141,19 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
       throw new DriftUsageError(`stack ${flags.stack} exports no natsUrl: pass --server (or NATS_URL)`);
     }
     servers = outputs.natsUrl;
-    if (via === undefined && flags.tunnel) via = sshHostsFromOutputs(outputs)?.[0]?.host;
+    if (via === undefined && flags.tunnel) {
+      const first = sshHostsFromOutputs(outputs)?.[0];
+      via = first?.host;
+      reportedKey = first?.hostKeySha256;
+    }
   }
   const withUser = { ...target, servers, user: target.user ?? CLIENT_USER };
   if (via === undefined || !flags.tunnel) return { declared, target: withUser };
   const [sshHost, port] = splitHostPort(via);
   const knownHosts = await facts.knownHosts();
-  const pinned = knownHosts === undefined ? undefined : pinnedKeys(knownHosts, sshHost, port)[0];
+  const listed =
+    knownHosts === undefined ? undefined : ed25519First(pinnedKeys(knownHosts, sshHost, port))[0];
+  const pinned = listed === undefined ? reportedKey : sshFingerprint(Buffer.from(listed, "base64"));
   return {
     declared,
     target: withUser,
@@ -155,7 +163,7 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
       sshUser: facts.sshUser(),
       readyTimeoutMs: sshTimeoutMs(target.timeoutMs),
       privateKey: await facts.sshKey(),
-      ...(pinned === undefined ? {} : { hostKeySha256: sshFingerprint(Buffer.from(pinned, "base64")) }),
+      ...(pinned === undefined ? {} : { hostKeySha256: pinned }),
     },
   };
 }

@@ -17,6 +17,8 @@ export interface SshHost {
   readonly port?: number;
   /** SHA-256 of the conf the stack gives this node (output `nodes[].confSha256`), when known. */
   readonly confSha256?: string;
+  /** The node's reported ed25519 host key, `SHA256:<base64>` (output `nodes[].sshHostKey`), when known. */
+  readonly hostKeySha256?: string;
 }
 
 /** Parses `name=host[:port],…` (IPv6 in brackets: `name=[2001:db8::1]:22`). */
@@ -50,7 +52,8 @@ export function sshHostsFromOutputs(outputs: Readonly<Record<string, unknown>>):
     const address = n.sshHost ?? n.publicIp ?? n.ipv4Address ?? n.host ?? n.address;
     if (typeof n.name !== "string" || typeof address !== "string") continue;
     const sha = typeof n.confSha256 === "string" ? { confSha256: n.confSha256 } : {};
-    hosts.push({ name: n.name, host: address, ...sha });
+    const hostKey = typeof n.sshHostKey === "string" ? { hostKeySha256: n.sshHostKey } : {};
+    hosts.push({ name: n.name, host: address, ...sha, ...hostKey });
   }
   return hosts.length > 0 ? hosts : undefined;
 }
@@ -69,7 +72,10 @@ export async function expectedConfFrom(dir: string | undefined, node: string): P
 export interface SshCredentials {
   readonly username?: string;
   readonly privateKey: string;
-  /** known_hosts text; when set, each node must present a key it lists for that node. */
+  /**
+   * known_hosts text; when set, each node must present a key it lists for that node. Without it,
+   * a node must present the host key it reported to `pulumi up`, when the stack output has one.
+   */
   readonly knownHosts?: string;
   readonly timeoutMs?: number;
 }
@@ -118,9 +124,26 @@ export function sshOpener(
     if (h === undefined) throw new DriftUsageError(`no SSH address for node ${name}`);
     const port = h.port ?? 22;
     const { knownHosts, ...rest } = creds;
-    const hostKeys = knownHosts === undefined ? undefined : pinnedKeys(knownHosts, h.host, port);
-    return sshReader({ ...rest, host: h.host, port, ...(hostKeys === undefined ? {} : { hostKeys }) });
+    const pin =
+      knownHosts !== undefined
+        ? { hostKeys: pinnedKeys(knownHosts, h.host, port) }
+        : h.hostKeySha256 !== undefined
+          ? { hostKeySha256: h.hostKeySha256 }
+          : {};
+    return sshReader({ ...rest, host: h.host, port, ...pin });
   };
+}
+
+/**
+ * The key blobs with the ed25519 ones first: ssh2 asks a server for ed25519 before other types, so
+ * a single-fingerprint pin (the admin tunnel's) must be of that key when the host has one.
+ */
+export function ed25519First(blobs: readonly string[]): string[] {
+  const isEd25519 = (b64: string) => {
+    const blob = Buffer.from(b64, "base64");
+    return blob.length > 4 && blob.subarray(4, 4 + blob.readUInt32BE(0)).toString() === "ssh-ed25519";
+  };
+  return [...blobs.filter(isEd25519), ...blobs.filter((b) => !isEd25519(b))];
 }
 
 /** Keys pinned for a host; a known_hosts file that does not list the host at all is a usage error. */

@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Client, ConnectConfig } from "ssh2";
+import { sshFingerprint } from "../../components/adminTunnel";
 
 export interface HostFileReader {
   /** Where the files are read from, for messages: `ssh root@203.0.113.5:22`, a directory. */
@@ -45,6 +46,11 @@ export interface SshTarget {
    * the private key to a wrong host, but a wrong host could hide drift; pass known_hosts in CI.
    */
   readonly hostKeys?: readonly string[];
+  /**
+   * Used when `hostKeys` is empty: the node's ed25519 host key as `SHA256:<base64>`, as the node
+   * reported it to `pulumi up` (stack output `nodes[].sshHostKey`).
+   */
+  readonly hostKeySha256?: string;
   /** Connect timeout in ms. Default 10000. */
   readonly timeoutMs?: number;
 }
@@ -60,20 +66,25 @@ export async function sshReader(target: SshTarget): Promise<HostFileReader> {
   const username = target.username ?? "root";
   const where = `ssh ${username}@${target.host}:${port}`;
   const accepted = target.hostKeys ?? [];
+  const fingerprint = accepted.length === 0 ? target.hostKeySha256 : undefined;
   const config: ConnectConfig = {
     host: target.host,
     port,
     username,
     privateKey: target.privateKey,
     readyTimeout: target.timeoutMs ?? 10_000,
-    hostVerifier: (key: Buffer) => accepted.length === 0 || accepted.includes(key.toString("base64")),
+    // ssh2 asks for ssh-ed25519 first, the key a fingerprint pin names.
+    hostVerifier: (key: Buffer) =>
+      fingerprint !== undefined
+        ? sshFingerprint(key) === fingerprint
+        : accepted.length === 0 || accepted.includes(key.toString("base64")),
   };
   await new Promise<void>((resolve, reject) => {
     client.once("ready", () => resolve());
     client.once("error", (err) =>
       reject(
         new Error(
-          `cannot read files on ${target.host} over ${where}: ${err.message}; check the address, the admin firewall rule, the host key (--ssh-known-hosts) and the SSH key`,
+          `cannot read files on ${target.host} over ${where}: ${err.message}; check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the node reported: stack output nodes[].sshHostKey) and the SSH key`,
         ),
       ),
     );

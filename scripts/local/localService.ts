@@ -27,6 +27,7 @@ export function localHost(root: string): LocalHost {
     confDir: join(root, "etc/nats"),
     installDir: join(root, "opt/nats"),
     binLink: join(root, "usr/local/bin/nats-server"),
+    sshHostKey: join(root, "etc/ssh/ssh_host_ed25519_key.pub"),
   };
   const pidFile = join(root, "run/nats-server.pid");
   const logFile = join(root, "log/nats-server.log");

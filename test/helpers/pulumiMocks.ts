@@ -4,6 +4,7 @@
  * depends on and the options the engine receives. Hetzner resources get what the real provider
  * returns: numeric ids as strings, a public IPv4 for servers. Nothing reaches an engine or an API.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Pulumi's wire marker for a secret value (`{ [SIG]: SECRET, value }`). */
@@ -40,14 +41,25 @@ export function unwrap(value: unknown): unknown {
 }
 
 /** Outputs the real providers compute (beyond echoing the inputs). */
-function computedOutputs(type: string, id: string, inputs: Record<string, unknown>): Record<string, unknown> {
+/** The host-key fingerprint a mocked config command reports, one per command name. */
+export function mockHostKey(commandName: string): string {
+  return `SHA256:${createHash("sha256").update(commandName).digest("base64").replace(/=+$/, "")}`;
+}
+
+function computedOutputs(
+  type: string,
+  name: string,
+  id: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
   switch (type) {
     case "hcloud:index/server:Server": {
       const n = Number(id) % 250;
       return { ipv4Address: `203.0.113.${n}`, ipv6Address: "", status: "running", primaryDiskSize: 40 };
     }
     case "command:remote:Command":
-      return { stdout: "", stderr: "" };
+      // What the node script prints last on a host with an ed25519 host key.
+      return { stdout: `akira-nats node: ssh host key ssh-ed25519 ${mockHostKey(name)}\n`, stderr: "" };
     default:
       return inputs.name === undefined ? {} : { name: inputs.name };
   }
@@ -74,7 +86,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       additionalSecretOutputs: [],
       ignoreChanges: [],
     });
-    return { id, state: { ...inputs, ...computedOutputs(args.type, id, inputs) } };
+    return { id, state: { ...inputs, ...computedOutputs(args.type, args.name, id, inputs) } };
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {

@@ -7,6 +7,9 @@ import { startPilot } from "../helpers/localNats";
 import { sshdUnavailable, startSshd } from "../helpers/localSshd";
 
 const skip = sshdUnavailable();
+const fingerprintOf = (publicKeyLine: string) =>
+  sshFingerprint(Buffer.from(publicKeyLine.split(" ")[1] as string, "base64"));
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 describe("admin tunnel - SSH local forward to NATS", { skip }, () => {
   it("reaches nats-server through a real sshd, host key pinned", async (t) => {
@@ -14,13 +17,12 @@ describe("admin tunnel - SSH local forward to NATS", { skip }, () => {
     const sshd = await startSshd(t);
     const node = pilot.nodes[0];
     assert.ok(node);
-    const blob = Buffer.from(sshd.hostPublicKey.split(" ")[1] as string, "base64");
     const tunnel = await openAdminTunnel({
       sshHost: sshd.host,
       sshPort: sshd.port,
       sshUser: sshd.user,
       privateKey: sshd.privateKey,
-      hostKeySha256: sshFingerprint(blob),
+      hostKeySha256: fingerprintOf(sshd.hostPublicKey),
       targets: [targetFromUrl(node.url)],
     });
     t.after(() => tunnel.close());
@@ -49,7 +51,7 @@ describe("admin tunnel - SSH local forward to NATS", { skip }, () => {
     assert.match(
       err.message,
       new RegExp(
-        `^cannot open the admin tunnel through root@127\\.0\\.0\\.1:${sshd.port}: host key SHA256:\\S+ is not the pinned SHA256:A{43}: check adminCidrs`,
+        `^cannot open the admin tunnel through root@127\\.0\\.0\\.1:${sshd.port}: host key ${escape(fingerprintOf(sshd.hostPublicKey))} is not the pinned SHA256:A{43} \\(the key the node reported when its config command last ran\\): nothing was sent\\. If the node was rebuilt outside Pulumi, re-run its config command \\(pulumi up --replace <its command URN>\\); otherwise treat the connection as intercepted$`,
       ),
     );
   });

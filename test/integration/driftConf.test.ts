@@ -5,13 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { utils } from "ssh2";
+import { sshFingerprint } from "../../components/adminTunnel";
 import { nodePrivateIps } from "../../components/network";
 import { clusterNodeNames, renderClusterNodeConf } from "../../components/nodePlan";
 import { sha256 } from "../../scripts/drift/confDrift";
+import { sshHostsFromOutputs, sshOpener } from "../../scripts/drift/confNodes";
 import { runCli } from "../helpers/cli";
 import { tempDir } from "../helpers/localNats";
 import { sshdUnavailable, startSshd } from "../helpers/localSshd";
@@ -210,7 +212,7 @@ describe("drift - nats-server.conf over SSH", { skip: sshdUnavailable() }, () =>
     assert.equal(refused.code, 1);
     assert.equal(
       refused.stderr,
-      `akira-nats: cannot read files on 127.0.0.1 over ssh root@127.0.0.1:${sshd.port}: Host denied (verification failed); check the address, the admin firewall rule, the host key (--ssh-known-hosts) and the SSH key\n`,
+      `akira-nats: cannot read files on 127.0.0.1 over ssh root@127.0.0.1:${sshd.port}: Host denied (verification failed); check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the node reported: stack output nodes[].sshHostKey) and the SSH key\n`,
     );
 
     const unlisted = join(root, "unlisted_known_hosts");
@@ -221,5 +223,34 @@ describe("drift - nats-server.conf over SSH", { skip: sshdUnavailable() }, () =>
       usage.stderr,
       `akira-nats: --ssh-known-hosts lists no key for [127.0.0.1]:${sshd.port}: add it (ssh-keyscan -p ${sshd.port} 127.0.0.1) or leave the option out\n`,
     );
+  });
+
+  it("without known_hosts, a node must present the host key it reported to pulumi up", {
+    timeout: 60_000,
+  }, async (t) => {
+    const sshd = await startSshd(t);
+    const root = tempDir(t);
+    applyCluster(root, join(root, "expected"));
+    const reported = sshFingerprint(Buffer.from(sshd.hostPublicKey.split(" ")[1] as string, "base64"));
+    const hostsFrom = (sshHostKey: string) =>
+      sshHostsFromOutputs({
+        nodes: [{ name: "akira-ga-1", sshHost: "127.0.0.1", confSha256: "ab12", sshHostKey }],
+      })?.map((h) => ({ ...h, port: sshd.port })) ?? [];
+    const creds = { username: sshd.user, privateKey: sshd.privateKey, timeoutMs: 20_000 };
+    const conf = confFile(root, "akira-ga-1");
+
+    const reader = await sshOpener(hostsFrom(reported), creds)("akira-ga-1");
+    try {
+      assert.equal((await reader.read(conf))?.toString(), readFileSync(conf, "utf8"));
+    } finally {
+      await reader.close();
+    }
+
+    const other = sshFingerprint(
+      Buffer.from(utils.generateKeyPairSync("ed25519").public.split(" ")[1] as string, "base64"),
+    );
+    await assert.rejects(sshOpener(hostsFrom(other), creds)("akira-ga-1"), {
+      message: `cannot read files on 127.0.0.1 over ssh root@127.0.0.1:${sshd.port}: Host denied (verification failed); check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the node reported: stack output nodes[].sshHostKey) and the SSH key`,
+    });
   });
 });

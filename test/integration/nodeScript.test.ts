@@ -5,12 +5,23 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { connect } from "nats";
-import { CONF_CHECKSUM_FILE, confChecksum } from "../../components/nodeScript";
+import { utils } from "ssh2";
+import { sshFingerprint } from "../../components/adminTunnel";
+import { CONF_CHECKSUM_FILE, confChecksum, reportedHostKey } from "../../components/nodeScript";
 import { assertNatsServerInstalled, createLocalPilot, randomSecrets } from "../../scripts/local/localNats";
 import { type LocalRelease, packageLocalRelease } from "../../scripts/local/localRelease";
 import { processAlive } from "../../scripts/local/localService";
@@ -97,6 +108,27 @@ describe("node script - single host", () => {
     );
     assert.equal(run.code, 0);
     assert.equal(node.host.pid(), pid);
+  });
+
+  test("a host with an ed25519 SSH host key - its fingerprint is reported for the admin tunnel to pin", async () => {
+    const key = utils.generateKeyPairSync("ed25519", { comment: "root@akira-ga-1" });
+    mkdirSync(dirname(node.host.paths.sshHostKey), { recursive: true });
+    writeFileSync(node.host.paths.sshHostKey, `${key.public}\n`);
+    try {
+      const run = await runOn(node, scriptFor(node, release));
+      outputs.push(run.stdout, run.stderr);
+      const expected = sshFingerprint(Buffer.from(key.public.split(" ")[1] as string, "base64"));
+      assert.equal(run.code, 0);
+      assert.ok(
+        run.stdout.endsWith(
+          `akira-nats node: unchanged: nats-server 2.9.10 healthy, nothing to do\nakira-nats node: ssh host key ssh-ed25519 ${expected}\n`,
+        ),
+        run.stdout,
+      );
+      assert.equal(reportedHostKey(run.stdout), expected);
+    } finally {
+      rmSync(node.host.paths.sshHostKey);
+    }
   });
 
   test("a config nats-server -t refuses - refused, the running server keeps its config and answers", async () => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { utils } from "ssh2";
 import {
   type ConfNode,
   checkNodeConf,
@@ -12,6 +13,7 @@ import {
 } from "../../scripts/drift/confDrift";
 import {
   DriftUsageError,
+  ed25519First,
   hostKeysFromKnownHosts,
   localOpener,
   openConfNodes,
@@ -141,12 +143,18 @@ describe("drift - parsers", () => {
     assert.deepEqual(
       sshHostsFromOutputs({
         nodes: [
-          { name: "akira-ga-1", address: "10.0.1.11", sshHost: "203.0.113.11", confSha256: "ab12" },
+          {
+            name: "akira-ga-1",
+            address: "10.0.1.11",
+            sshHost: "203.0.113.11",
+            confSha256: "ab12",
+            sshHostKey: "SHA256:abc",
+          },
           { name: "pilot", address: "198.51.100.5" },
         ],
       }),
       [
-        { name: "akira-ga-1", host: "203.0.113.11", confSha256: "ab12" },
+        { name: "akira-ga-1", host: "203.0.113.11", confSha256: "ab12", hostKeySha256: "SHA256:abc" },
         { name: "pilot", host: "198.51.100.5" },
       ],
     );
@@ -164,6 +172,15 @@ describe("drift - parsers", () => {
     assert.deepEqual(hostKeysFromKnownHosts(text, "203.0.113.1"), ["AAAAone"]);
     assert.deepEqual(hostKeysFromKnownHosts(text, "203.0.113.1", 2222), ["AAAAtwo"]);
     assert.deepEqual(hostKeysFromKnownHosts(text, "203.0.113.9"), []);
+  });
+
+  it("known_hosts keys: ed25519 first, the type the admin tunnel's single pin must name", () => {
+    const blob = (line: string) => line.split(" ")[1] as string;
+    const ecdsa = blob(utils.generateKeyPairSync("ecdsa", { bits: 256 }).public);
+    const ed = blob(utils.generateKeyPairSync("ed25519").public);
+    assert.deepEqual(ed25519First([ecdsa, ed]), [ed, ecdsa]);
+    assert.deepEqual(ed25519First([ecdsa]), [ecdsa]);
+    assert.deepEqual(ed25519First(["AAAA"]), ["AAAA"]);
   });
 
   it("checksum file: bare hex or sha256sum output", () => {

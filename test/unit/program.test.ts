@@ -20,6 +20,7 @@ import { confChecksum } from "../../components/nodeScript";
 import { maxFileStoreBytes, PRICES_CHECKED, SERVER_TYPES } from "../../components/serverTypes";
 import {
   KNOWN_SECRETS,
+  mockHostKey,
   NATS_SHA256,
   NATS_VERSION,
   type ProgramRun,
@@ -226,6 +227,8 @@ describe("program - ga stack (cluster on Hetzner)", () => {
         adminTunnel: {
           sshHost: `203.0.113.${Number(ga.mocks.byName("nats-akira-ga-1").id) % 250}`,
           sshUser: "root",
+          // Pinned to the key node 1's config command reported.
+          hostKeySha256: mockHostKey((ga.mocks.ofType(T.command)[0] as RecordedResource).name),
         },
       },
     );
@@ -253,6 +256,8 @@ describe("program - ga stack (cluster on Hetzner)", () => {
             i,
           ),
         ),
+        // The host key node i's config command reported (unwrapped from its secret stdout).
+        sshHostKey: mockHostKey((ga.mocks.ofType(T.command)[i] as RecordedResource).name),
       })),
       clusterName: "akira-ga",
       streamName: "AKIRA_CDR",
@@ -303,7 +308,12 @@ describe("program - staging stack (the pilot on its existing host)", () => {
     const s = inputs(stream);
     assert.deepEqual(
       [s.replicas, s.servers, s.createIfMissing, s.adminTunnel],
-      [1, ["nats://127.0.0.1:4222"], false, { sshHost: "95.216.10.20", sshUser: "root" }],
+      [
+        1,
+        ["nats://127.0.0.1:4222"],
+        false,
+        { sshHost: "95.216.10.20", sshUser: "root", hostKeySha256: mockHostKey("pilot-config") },
+      ],
     );
     assert.ok(stream.dependencies.includes(staging.mocks.byName("pilot-config").urn));
   });
@@ -320,6 +330,7 @@ describe("program - staging stack (the pilot on its existing host)", () => {
           confSha256: confChecksum(
             renderPilotConf({ serverName: "akira-cache-01-staging", maxFileStoreBytes: 10_000_000_000 }),
           ),
+          sshHostKey: mockHostKey("pilot-config"),
         },
       ],
       clusterName: undefined,
