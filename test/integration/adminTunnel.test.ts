@@ -9,7 +9,7 @@ import { sshdUnavailable, startSshd } from "../helpers/localSshd";
 const skip = sshdUnavailable();
 const fingerprintOf = (publicKeyLine: string) =>
   sshFingerprint(Buffer.from(publicKeyLine.split(" ")[1] as string, "base64"));
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const regexpQuote = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 describe("admin tunnel - SSH local forward to NATS", { skip }, () => {
   it("reaches nats-server through a real sshd, host key pinned", async (t) => {
@@ -51,7 +51,7 @@ describe("admin tunnel - SSH local forward to NATS", { skip }, () => {
     assert.match(
       err.message,
       new RegExp(
-        `^cannot open the admin tunnel through root@127\\.0\\.0\\.1:${sshd.port}: host key ${escape(fingerprintOf(sshd.hostPublicKey))} is not the pinned SHA256:A{43} \\(the key the node reported when its config command last ran\\): nothing was sent\\. If the node was rebuilt outside Pulumi, re-run its config command \\(pulumi up --replace <its command URN>\\); otherwise treat the connection as intercepted$`,
+        `^cannot open the admin tunnel through root@127\\.0\\.0\\.1:${sshd.port}: host key ${regexpQuote(fingerprintOf(sshd.hostPublicKey))} is not the pinned SHA256:A{43} \\(the key the node reported when its config command last ran\\): nothing was sent\\. If the node was rebuilt outside Pulumi, re-run its config command \\(pulumi up --replace <its command URN>\\); otherwise treat the connection as intercepted$`,
       ),
     );
   });
