@@ -11,9 +11,11 @@ import type { NatsDeployment } from "./components/natsDeployment";
 import { PilotNode } from "./components/pilotNode";
 import { maxFileStoreBytes, PRICES_CHECKED, monthlyCostEur as serverCostEur } from "./components/serverTypes";
 
+// The Hetzner provider takes its token from `hcloud:token`, else from HCLOUD_TOKEN: the validator
+// checks whichever the provider will use, so the read/write token can stay out of the stack file.
 const config = loadStackConfig((k) =>
   k === "hcloud:token"
-    ? pulumi.runtime.getConfig("hcloud:token")
+    ? (pulumi.runtime.getConfig("hcloud:token") ?? process.env.HCLOUD_TOKEN)
     : pulumi.runtime.getConfig(`akira-nats:${k}`),
 );
 // Secrets become Pulumi secrets the moment they are read: everything derived from them is secret.

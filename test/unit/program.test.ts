@@ -410,3 +410,39 @@ describe("program - optional stream settings", () => {
     });
   });
 });
+
+describe("program - the Hetzner token from HCLOUD_TOKEN, as the provider reads it", () => {
+  const withoutToken = () => {
+    const config = stackConfig("ga", keys);
+    delete config["hcloud:token"];
+    return config;
+  };
+  const saved = process.env.HCLOUD_TOKEN;
+  const restore = () => {
+    if (saved === undefined) delete process.env.HCLOUD_TOKEN;
+    else process.env.HCLOUD_TOKEN = saved;
+  };
+
+  it("a valid HCLOUD_TOKEN stands in for hcloud:token", async () => {
+    process.env.HCLOUD_TOKEN = KNOWN_SECRETS.hcloudToken;
+    try {
+      const run = await runProgram("ga", withoutToken());
+      assert.equal(run.mocks.ofType(T.server).length, 3);
+    } finally {
+      restore();
+    }
+  });
+
+  it("neither set: refused with the config error naming hcloud:token", async () => {
+    delete process.env.HCLOUD_TOKEN;
+    try {
+      await assert.rejects(runProgram("ga", withoutToken()), (err: Error) => {
+        assert.equal(err.name, "ConfigError");
+        assert.match(err.message, /^ {2}- hcloud:token is not set \(required in cluster mode\)$/m);
+        return true;
+      });
+    } finally {
+      restore();
+    }
+  });
+});
