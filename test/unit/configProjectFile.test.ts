@@ -244,3 +244,16 @@ function byKeyOrder(a: string, b: string): number {
   const keys = Object.keys(CONFIG_KEYS);
   return keys.indexOf(a) - keys.indexOf(b);
 }
+
+describe("README - every key listed", () => {
+  it("holds the key table rendered from CONFIG_KEYS, exactly", () => {
+    const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/</g, "\\<");
+    const rows = SPECS.map(([name, spec]) => {
+      const fallback = spec.default === undefined ? "—" : `\`${JSON.stringify(spec.default)}\``;
+      const required = spec.requiredWhen === "never" ? "—" : spec.requiredWhen;
+      return `| \`${name}\`${spec.secret ? " (secret)" : ""} | ${fallback} | ${required} | ${cell(spec.description)} |`;
+    });
+    const table = ["| key | default | required | meaning |", "|---|---|---|---|", ...rows].join("\n");
+    assert.ok(readFileSync(join(ROOT, "README.md"), "utf8").includes(`${table}\n`), table);
+  });
+});
