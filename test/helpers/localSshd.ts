@@ -2,8 +2,8 @@
  * A throwaway sshd on 127.0.0.1 (Debian's openssh-server), standing in for a GA node's SSH. Runs
  * as root with its own host key and authorized_keys in a temp dir; stopped when the test ends.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { utils } from "ssh2";
@@ -31,9 +31,23 @@ export function sshdUnavailable(): string | undefined {
 
 export async function startSshd(t: { after(fn: () => unknown): void }): Promise<LocalSshd> {
   const dir = tempDir(t, "akira-sshd-");
-  const host = utils.generateKeyPairSync("ed25519");
+  // The host key comes from ssh-keygen: about one ed25519 private key in 300 that ssh2 generates is
+  // refused by OpenSSH ("error in libcrypto"). The client key only meets ssh2 and authorized_keys.
+  const hostKeyFile = join(dir, "host_key");
+  const keygen = spawnSync("ssh-keygen", [
+    "-q",
+    "-t",
+    "ed25519",
+    "-N",
+    "",
+    "-C",
+    "akira-sshd",
+    "-f",
+    hostKeyFile,
+  ]);
+  if (keygen.status !== 0) throw new Error(`ssh-keygen failed: ${keygen.stderr}`);
+  const hostPublicKey = readFileSync(`${hostKeyFile}.pub`, "utf8").trim();
   const client = utils.generateKeyPairSync("ed25519");
-  writeFileSync(join(dir, "host_key"), host.private, { mode: 0o600 });
   writeFileSync(join(dir, "authorized_keys"), `${client.public}\n`, { mode: 0o600 });
   const port = await freePort("127.0.0.1");
   writeFileSync(
@@ -77,7 +91,7 @@ export async function startSshd(t: { after(fn: () => unknown): void }): Promise<
     if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`sshd did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { host: "127.0.0.1", port, user: "root", privateKey: client.private, hostPublicKey: host.public };
+  return { host: "127.0.0.1", port, user: "root", privateKey: client.private, hostPublicKey };
 }
 
 function canConnect(port: number): Promise<boolean> {
