@@ -20,6 +20,7 @@ import {
   adminTunnelHop,
   type DeployedNode,
   type NatsDeployment,
+  type NatsHostArgs,
 } from "./natsDeployment";
 import { networkZoneFor, nodePrivateIps, subnetCidr } from "./network";
 import { nodeConfigCommand, renderNodeCommand, reportedHostKeyOf } from "./nodeConfigCommand";
@@ -34,7 +35,7 @@ import {
 } from "./nodePlan";
 import { confChecksum } from "./nodeScript";
 
-export interface NatsClusterArgs {
+export interface NatsClusterArgs extends NatsHostArgs {
   /**
    * Cluster name (`cluster.name` in nats-server.conf) and prefix of every node name
    * (`<clusterName>-1` …). Plain, not an Input: node names and routes are rendered from it.
@@ -59,18 +60,6 @@ export interface NatsClusterArgs {
   readonly clientCidrs: pulumi.Input<readonly string[]>;
   /** Public key put on every server (root). */
   readonly sshPublicKey: pulumi.Input<string>;
-  /** Private key the remote commands log in with. Secret. */
-  readonly sshPrivateKey: pulumi.Input<string>;
-  /** Pinned nats-server release, `x.y.z`. Changing it rolls the nodes; it replaces no server. */
-  readonly natsVersion: string;
-  /** SHA-256 of the release tarball (from the release's SHA256SUMS). */
-  readonly natsSha256: string;
-  /** JetStream `max_file_store` in bytes (`maxFileStoreBytes(serverType)` in serverTypes.ts). */
-  readonly maxFileStoreBytes: number;
-  /** Password of the `akira` client user. Secret. */
-  readonly clientPassword: pulumi.Input<string>;
-  /** Password of the system-account user. Secret. */
-  readonly systemPassword: pulumi.Input<string>;
   /** Route password between the nodes. Secret. */
   readonly clusterPassword: pulumi.Input<string>;
   /**
@@ -82,8 +71,6 @@ export interface NatsClusterArgs {
   readonly absorbPilot?: boolean;
   /** Extra labels on every Hetzner resource. Default none (the component adds its own). */
   readonly labels?: Readonly<Record<string, string>>;
-  /** nats-server release download base (tests and mirrors). Default: GitHub releases. */
-  readonly releaseBaseUrl?: string;
 }
 
 /** A node as the component exposes it. */

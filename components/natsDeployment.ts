@@ -18,6 +18,24 @@ export interface DeployedNode {
   readonly sshHostKey: pulumi.Input<string | undefined>;
 }
 
+/** What every NATS host gets, whether a GA node or the pilot: the release, the login, the users. */
+export interface NatsHostArgs {
+  /** Private key the remote commands log in with. Secret. */
+  readonly sshPrivateKey: pulumi.Input<string>;
+  /** Pinned nats-server release, `x.y.z`. Changing it rolls the hosts; it replaces no server. */
+  readonly natsVersion: string;
+  /** SHA-256 of the release tarball (from the release's SHA256SUMS). */
+  readonly natsSha256: string;
+  /** JetStream `max_file_store` in bytes (`maxFileStoreBytes(serverType)` in serverTypes.ts on GA). */
+  readonly maxFileStoreBytes: number;
+  /** Password of the `akira` client user. Secret. */
+  readonly clientPassword: pulumi.Input<string>;
+  /** Password of the system-account user. Secret. */
+  readonly systemPassword: pulumi.Input<string>;
+  /** nats-server release download base (tests and mirrors). Default: GitHub releases. */
+  readonly releaseBaseUrl?: string;
+}
+
 export interface NatsDeployment {
   /** Every node's client URL, comma-separated, without credentials: the applications' NATS_URL. */
   readonly natsUrl: string;

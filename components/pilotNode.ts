@@ -13,6 +13,7 @@ import {
   adminTunnelHop,
   type DeployedNode,
   type NatsDeployment,
+  type NatsHostArgs,
 } from "./natsDeployment";
 import { nodeConfigCommand, renderNodeCommand, reportedHostKeyOf } from "./nodeConfigCommand";
 import {
@@ -25,7 +26,7 @@ import {
 } from "./nodePlan";
 import { confChecksum } from "./nodeScript";
 
-export interface PilotNodeArgs {
+export interface PilotNodeArgs extends NatsHostArgs {
   /** The pilot host's address: SSH and NATS clients reach it there. */
   readonly pilotHost: string;
   /** `server_name` of the pilot. Default `akira-cache-01-staging`. */
@@ -35,20 +36,6 @@ export interface PilotNodeArgs {
    * `sudo -n` and needs password-less sudo. Plain, not an Input: it decides the command text.
    */
   readonly sshUser?: string;
-  /** Private key the remote command logs in with. Secret. */
-  readonly sshPrivateKey: pulumi.Input<string>;
-  /** Pinned nats-server release, `x.y.z`. */
-  readonly natsVersion: string;
-  /** SHA-256 of the release tarball. */
-  readonly natsSha256: string;
-  /** JetStream `max_file_store` in bytes. */
-  readonly maxFileStoreBytes: number;
-  /** Password of the `akira` client user. Secret. */
-  readonly clientPassword: pulumi.Input<string>;
-  /** Password of the system-account user. Secret. */
-  readonly systemPassword: pulumi.Input<string>;
-  /** nats-server release download base (tests and mirrors). Default: GitHub releases. */
-  readonly releaseBaseUrl?: string;
 }
 
 const DEFAULTS = { pilotName: "akira-cache-01-staging", sshUser: "root" } as const;

@@ -13,6 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { DeliverPolicy, type JsMsg, type MsgHdrs, headers as makeHeaders, type NatsConnection } from "nats";
+import { idleWatchdog } from "../../components/jetstream/idleWatchdog";
 
 const MSG_ID = "Nats-Msg-Id";
 /** Publishes in flight at once; ordering is kept because one connection's publishes are ordered. */
@@ -69,30 +70,21 @@ export async function scanStream(
   });
   const messages = await consumer.consume({ max_messages: 1000 });
   const idleMs = opts.idleTimeoutMs ?? 15_000;
-  let idle = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      idle = true;
-      messages.stop();
-    }, idleMs);
-  };
-  arm();
+  const watchdog = idleWatchdog(messages, idleMs);
   let last: StreamCursor = { lastSeq: fromSeq - 1 };
   try {
     for await (const m of messages) {
-      arm();
+      watchdog.touch();
       await onMessage(m);
       last = { lastSeq: m.seq, lastId: messageId(m.subject, m.data, m.headers) };
       if (m.seq >= until || m.info.pending === 0) break;
     }
   } finally {
-    clearTimeout(timer);
+    watchdog.clear();
     messages.stop();
     await consumer.delete().catch(() => undefined);
   }
-  if (idle) {
+  if (watchdog.fired) {
     throw new Error(
       `reading ${stream} stalled at sequence ${last.lastSeq} of ${until} (nothing for ${idleMs} ms): check that the stream has a leader (akira-nats server list, stream info)`,
     );

@@ -23,7 +23,12 @@ import { checkAndRepairCopies } from "./copiesCheck";
 import { copyMessages, streamIds } from "./copyMessages";
 import type { JsonValue } from "./journal";
 import { checkBackupSpace, checkStackConfig } from "./preflight";
-import { pausePublishersStep, pointApplicationsStep, resumePublishersStep } from "./publisherSteps";
+import {
+  pausePublishersStep,
+  pointApplicationsStep,
+  requireHooks,
+  resumePublishersStep,
+} from "./publisherSteps";
 import type { Step, StepRun } from "./steps";
 
 type Obj = { [key: string]: JsonValue };
@@ -88,10 +93,7 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
         const { gaStack, pilotStack, stateDir } = ctx.opts;
         const ga = await checkStackConfig(ctx.infra, gaStack, "cluster");
         await checkStackConfig(ctx.infra, pilotStack, "single");
-        const missing = ctx.hooks.missing();
-        if (missing.length > 0) {
-          throw new Error(`operator hooks not configured: ${missing.join(", ")} (see docs/runbook.md)`);
-        }
+        requireHooks(ctx.hooks);
         const pilot = await ctx.client(pilotStack);
         const space = await checkBackupSpace(pilot, ga.streamName, stateDir);
         run.log(

@@ -4,10 +4,19 @@
  * (journal) still reports how long the publishers really waited.
  */
 import type { ProcedureContext } from "./context";
+import type { OperatorHooks } from "./infra";
 import type { JsonValue } from "./journal";
 import type { Step } from "./steps";
 
 type Obj = { [key: string]: JsonValue };
+
+/** Preflight of both procedures: every hook the steps below call is configured. */
+export function requireHooks(hooks: OperatorHooks): void {
+  const missing = hooks.missing();
+  if (missing.length > 0) {
+    throw new Error(`operator hooks not configured: ${missing.join(", ")} (see docs/runbook.md)`);
+  }
+}
 
 export function pausePublishersStep(): Step<ProcedureContext> {
   return {

@@ -15,7 +15,12 @@ import { copyMessages, lastSequence, streamIds } from "./copyMessages";
 import { backupDir, tail } from "./cutover";
 import type { JsonValue } from "./journal";
 import { checkBackupSpace, checkStackConfig } from "./preflight";
-import { pausePublishersStep, pointApplicationsStep, resumePublishersStep } from "./publisherSteps";
+import {
+  pausePublishersStep,
+  pointApplicationsStep,
+  requireHooks,
+  resumePublishersStep,
+} from "./publisherSteps";
 import type { Step } from "./steps";
 
 type Obj = { [key: string]: JsonValue };
@@ -34,10 +39,7 @@ export function rollbackSteps(runId: string): Step<ProcedureContext>[] {
       async action(ctx, run) {
         const { gaStack, pilotStack, stateDir } = ctx.opts;
         const staging = await checkStackConfig(ctx.infra, pilotStack, "single");
-        const missing = ctx.hooks.missing();
-        if (missing.length > 0) {
-          throw new Error(`operator hooks not configured: ${missing.join(", ")} (see docs/runbook.md)`);
-        }
+        requireHooks(ctx.hooks);
         const stream = staging.streamName;
         const pilot = await streamSnapshotInfo(await ctx.client(pilotStack), stream).catch((err: Error) => {
           throw new Error(

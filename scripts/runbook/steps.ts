@@ -136,6 +136,19 @@ export async function runSteps<C>(opts: RunOptions<C>): Promise<ProcedureResult>
   }
   reporter?.planned?.(opts.procedure, steps as readonly Step<unknown>[]);
 
+  // A step that ran ends in the results, the journal (for --resume) and the reporter alike.
+  const settle = (i: number, step: Step<C>, result: StepResult & { status: "done" | "failed" }) => {
+    results.push(result);
+    journal?.record({
+      name: result.name,
+      status: result.status,
+      startedAt: new Date(result.startedAt).toISOString(),
+      durationMs: result.durationMs,
+      ...(result.output === undefined ? {} : { output: result.output }),
+      ...(result.error === undefined ? {} : { error: result.error }),
+    });
+    reporter?.stepEnd?.(i, steps.length, step as Step<unknown>, result);
+  };
   const finish = (result: ProcedureResult): ProcedureResult => {
     reporter?.finished?.(result);
     return result;
@@ -167,23 +180,14 @@ export async function runSteps<C>(opts: RunOptions<C>): Promise<ProcedureResult>
     } catch (err) {
       const reason = (err as Error).message;
       const message = phase === "action" ? reason : `${phase} failed: ${reason}`;
-      const result: StepResult = {
+      settle(i, step, {
         name: step.name,
         status: "failed",
         ok: false,
         startedAt,
         durationMs: now() - startedAt,
         error: message,
-      };
-      results.push(result);
-      journal?.record({
-        name: step.name,
-        status: "failed",
-        startedAt: new Date(startedAt).toISOString(),
-        durationMs: result.durationMs,
-        error: message,
       });
-      reporter?.stepEnd?.(i, steps.length, step as Step<unknown>, result);
       return finish({
         ok: false,
         procedure: opts.procedure,
@@ -191,24 +195,15 @@ export async function runSteps<C>(opts: RunOptions<C>): Promise<ProcedureResult>
         failure: { step: step.name, message },
       });
     }
-    const result: StepResult = {
+    outputs.set(step.name, output);
+    settle(i, step, {
       name: step.name,
       status: "done",
       ok: true,
       startedAt,
       durationMs: now() - startedAt,
       output,
-    };
-    outputs.set(step.name, output);
-    results.push(result);
-    journal?.record({
-      name: step.name,
-      status: "done",
-      startedAt: new Date(startedAt).toISOString(),
-      durationMs: result.durationMs,
-      ...(output === undefined ? {} : { output }),
     });
-    reporter?.stepEnd?.(i, steps.length, step as Step<unknown>, result);
     if (opts.stopAfter === step.name && i < steps.length - 1) {
       return finish({ ok: true, procedure: opts.procedure, steps: results });
     }

@@ -4,6 +4,7 @@
  */
 import type { NatsConnection } from "nats";
 import { StreamNotFoundError } from "../../components/jetstream/errors";
+import { idleWatchdog } from "../../components/jetstream/idleWatchdog";
 import { IdTally } from "./idTally";
 
 export interface VerifyResult {
@@ -73,19 +74,10 @@ export async function verifyStream(
     // default) before the next one was sent; with 2 s that costs at most 2 s.
     const iter = await consumer.consume({ max_messages: 1000, expires: 2000, idle_heartbeat: 1000 });
     const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
-    let idle: NodeJS.Timeout | undefined;
-    let stalled = false;
-    const arm = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => {
-        stalled = true;
-        iter.stop();
-      }, idleTimeoutMs);
-    };
-    arm();
+    const watchdog = idleWatchdog(iter, idleTimeoutMs);
     try {
       for await (const m of iter) {
-        arm();
+        watchdog.touch();
         stored++;
         const id = m.headers?.get("Nats-Msg-Id") ?? "";
         if (id === "") withoutId++;
@@ -94,11 +86,11 @@ export async function verifyStream(
         if (m.seq >= lastSeq || m.info.pending === 0) break;
       }
     } finally {
-      clearTimeout(idle);
+      watchdog.clear();
       iter.stop();
       await jsm.consumers.delete(stream, name).catch(() => false);
     }
-    if (stalled) {
+    if (watchdog.fired) {
       throw new Error(
         `verify ${stream}: no message for ${idleTimeoutMs} ms after ${stored} of ${messages} (sequence ${firstSeq}–${lastSeq}): is the stream leaderless?`,
       );

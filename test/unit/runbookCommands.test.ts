@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { commandHooks, hookCommands } from "../../scripts/runbook/hooks";
+import { requireHooks } from "../../scripts/runbook/publisherSteps";
 import { endpointFromStack, rawConfigFromPulumi, streamResourceUrn } from "../../scripts/runbook/pulumiInfra";
 import { tempDir } from "../helpers/localNats";
 
@@ -116,6 +117,13 @@ test("hooks - missing ones are named; point gets the URL; a failing one reports 
     "--hook-resume (or AKIRA_NATS_HOOK_RESUME)",
     "--hook-point (or AKIRA_NATS_HOOK_POINT)",
   ]);
+  assert.throws(
+    () => requireHooks(commandHooks({ pause: "true" })),
+    new Error(
+      "operator hooks not configured: --hook-resume (or AKIRA_NATS_HOOK_RESUME), --hook-point (or AKIRA_NATS_HOOK_POINT) (see docs/runbook.md)",
+    ),
+  );
+  requireHooks(commandHooks({ pause: "true", resume: "true", point: "true" }));
   const hooks = commandHooks({
     pause: "true",
     resume: "echo nope >&2; exit 3",
