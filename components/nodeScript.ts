@@ -23,6 +23,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { allLeaderlessHealthTexts } from "./jetstream/serverLines";
 
 /** Where things live on the host. Every path absolute. */
 export interface NodePaths {
@@ -153,9 +154,11 @@ export function renderNodeScript(input: NodeScriptInput): string {
     SVC_LOG_TAIL: service.logTail,
     CHECKSUM_FILE: CONF_CHECKSUM_FILE,
   };
-  const header = Object.entries(vars)
-    .map(([k, v]) => `readonly ${k}=${shellQuote(v)}`)
-    .join("\n");
+  const header = [
+    ...Object.entries(vars).map(([k, v]) => `readonly ${k}=${shellQuote(v)}`),
+    // Every line's text: the untouched node may run any line, whatever this run installs.
+    `readonly LEADERLESS_TEXTS=(${allLeaderlessHealthTexts().map(shellQuote).join(" ")})`,
+  ].join("\n");
   const confBody = appliedConfText(input.confText);
   return [
     "# akira-nats node script: install, validate, roll one nats-server node. Needs bash.",
@@ -277,6 +280,13 @@ healthz() {
   [ "$code" = 200 ]
 }
 
+# True when a /healthz answer says no meta leader is reachable (the texts differ per server line).
+is_leaderless() {
+  local text
+  for text in "${"$"}{LEADERLESS_TEXTS[@]}"; do [[ $1 == *"$text"* ]] && return 0; done
+  return 1
+}
+
 # wait_healthy PATH [leaderless-ok]
 wait_healthy() {
   local path="$1" leaderless_ok="${"$"}{2:-}" deadline=$((SECONDS + HEALTH_TIMEOUT)) last="no answer yet"
@@ -291,7 +301,7 @@ wait_healthy() {
   # An untouched node of a cluster whose peers are down or not deployed yet (a first deployment
   # that stopped at a later node) can never be healthy on its own: waiting here would keep the
   # later nodes from ever coming up. Nothing was changed on this node, so let the run go on.
-  if [ -n "$leaderless_ok" ] && [[ $last == *"has not established contact with a meta leader"* ]]; then
+  if [ -n "$leaderless_ok" ] && is_leaderless "$last"; then
     say "warning: no JetStream meta leader within $HEALTH_TIMEOUT s (the peers are down or not deployed yet); this node was left as it was, continuing so the next nodes can come up"
     return 0
   fi

@@ -19,6 +19,7 @@ import {
   SECRETS_FILE,
   SYSTEM_USER,
 } from "../../components/natsConf";
+import { natsServerBin } from "./natsServerBin";
 
 export interface LocalSecrets {
   readonly clientPassword: string;
@@ -35,18 +36,14 @@ export interface LocalNodeSpec {
   readonly clusterPort?: number;
 }
 
-/** The nats-server binary: `$NATS_SERVER_BIN`, else `nats-server` on the PATH. */
-export function natsServerBin(): string {
-  return process.env.NATS_SERVER_BIN ?? "nats-server";
-}
+export { natsServerBin };
 
-/** Fails with the install command when nats-server is missing. */
-export function assertNatsServerInstalled(): string {
-  const bin = natsServerBin();
+/** Fails with the install command when nats-server (`bin`, default {@link natsServerBin}) does not run. */
+export function assertNatsServerInstalled(bin = natsServerBin()): string {
   const r = spawnSync(bin, ["--version"], { encoding: "utf8" });
   if (r.error !== undefined || r.status !== 0) {
     throw new Error(
-      `nats-server not found (tried "${bin}"): install it with \`sudo apt-get install -y nats-server\` or set NATS_SERVER_BIN to its path`,
+      `nats-server does not run (tried "${bin}"): run bin/setup, which installs the lines this project uses, or set NATS_SERVER_BIN to a nats-server binary`,
     );
   }
   return r.stdout.trim();
@@ -72,6 +69,8 @@ export class LocalNatsNode {
     readonly spec: LocalNodeSpec,
     /** Directory holding nats-server.conf, secrets.conf, the log and the JetStream store. */
     readonly dir: string,
+    /** The nats-server binary this node runs. Default: `$NATS_SERVER_BIN`, else the pinned line. */
+    readonly bin: string = natsServerBin(),
   ) {}
 
   get confPath(): string {
@@ -108,9 +107,20 @@ export class LocalNatsNode {
   async start(timeoutMs = 15_000): Promise<void> {
     if (this.running) return;
     const log = openSync(this.logPath, "a");
-    const proc = spawn(natsServerBin(), ["-c", this.confPath], { stdio: ["ignore", log, log] });
+    const proc = spawn(this.bin, ["-c", this.confPath], { stdio: ["ignore", log, log] });
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
+    // A missing binary is reported by waitFor below, not as an unhandled 'error' event.
+    const spawnFailed = new Promise<Error>((resolve) => proc.once("error", resolve));
+    const failure = await Promise.race([
+      spawnFailed,
+      new Promise<undefined>((r) => setImmediate(() => r(undefined))),
+    ]);
+    if (failure !== undefined) {
+      throw new Error(
+        `nats-server ${this.spec.name} could not start "${this.bin}": ${failure.message}; run bin/setup or set NATS_SERVER_BIN to a nats-server binary`,
+      );
+    }
     await this.waitFor("/healthz?js-enabled-only=true", timeoutMs);
   }
 
@@ -134,7 +144,7 @@ export class LocalNatsNode {
   /** Lame-duck mode (`nats-server --signal ldm=<pid>`): clients are moved off, then it exits. */
   lameDuck(): void {
     if (this.pid === undefined) throw new Error(`${this.spec.name} is not running`);
-    spawnSync(natsServerBin(), ["--signal", `ldm=${this.pid}`]);
+    spawnSync(this.bin, ["--signal", `ldm=${this.pid}`]);
   }
 
   /** Resolves when the process has exited (after a lame-duck, say). */
@@ -198,6 +208,8 @@ export interface LocalClusterOptions {
   /** Node names. Default `nats-1` … `nats-N`. */
   readonly names?: readonly string[];
   readonly maxFileStoreBytes?: number;
+  /** The nats-server binary the nodes run. Default: `$NATS_SERVER_BIN`, else the pinned line. */
+  readonly natsServerBin?: string;
 }
 
 async function nodePorts(host: string, mode: "vm" | "random", clustered: boolean) {
@@ -219,7 +231,7 @@ export async function createLocalCluster(opts: LocalClusterOptions): Promise<Loc
   }
   const peers: HostPort[] = specs.map((s) => ({ host: s.host, port: s.clusterPort ?? CLUSTER_PORT }));
   const nodes = specs.map((spec) => {
-    const node = new LocalNatsNode(spec, join(opts.dir, spec.name));
+    const node = new LocalNatsNode(spec, join(opts.dir, spec.name), opts.natsServerBin);
     node.writeConfig(
       renderNatsConf({
         serverName: spec.name,
@@ -250,6 +262,8 @@ export interface LocalPilotOptions {
   readonly secrets: LocalSecrets;
   readonly name?: string;
   readonly maxFileStoreBytes?: number;
+  /** The nats-server binary the pilot runs. Default: `$NATS_SERVER_BIN`, else the pinned line. */
+  readonly natsServerBin?: string;
 }
 
 /** Renders and writes the single-node pilot's config, staging-style; call `start()` to run it. */
@@ -260,7 +274,7 @@ export async function createLocalPilot(opts: LocalPilotOptions): Promise<LocalDe
     host,
     ...(await nodePorts(host, opts.ports ?? "random", false)),
   };
-  const node = new LocalNatsNode(spec, join(opts.dir, spec.name));
+  const node = new LocalNatsNode(spec, join(opts.dir, spec.name), opts.natsServerBin);
   node.writeConfig(
     renderNatsConf({
       serverName: spec.name,

@@ -14,7 +14,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { releaseTarballName } from "../../components/nodeScript";
-import { natsServerBin } from "./localNats";
+import { natsServerBin } from "./natsServerBin";
 
 export interface LocalRelease {
   readonly version: string;
@@ -25,15 +25,14 @@ export interface LocalRelease {
   readonly sha256: string;
 }
 
-/** Absolute path of the nats-server binary on the PATH (or `$NATS_SERVER_BIN`). */
-export function installedNatsServerPath(): string {
-  const bin = natsServerBin();
+/** Absolute path of `bin` (default: `$NATS_SERVER_BIN`, else the pinned line), looked up on the PATH if bare. */
+export function installedNatsServerPath(bin = natsServerBin()): string {
   if (bin.includes("/")) return bin;
   const r = spawnSync("bash", ["-c", `command -v ${bin}`], { encoding: "utf8" });
   const path = r.stdout.trim();
   if (r.status !== 0 || path === "") {
     throw new Error(
-      "nats-server not found on the PATH: install it with `sudo apt-get install -y nats-server`",
+      `${bin} not found on the PATH: run bin/setup, or set NATS_SERVER_BIN to a nats-server binary`,
     );
   }
   return path;
