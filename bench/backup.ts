@@ -11,6 +11,7 @@
  * 3. the stream is deleted and a child process runs restoreStream (verifying against backup.json).
  * Steps 1–3 run `--repeat` times (default 3) and the fastest of each counts; RSS is the highest.
  * Throughput is stream bytes / wall time. Everything lives in a temporary directory, removed after.
+ * Every size is measured on each nats-server line (bench/lines.ts; `--nats-server PATH,PATH`).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -23,6 +24,7 @@ import { jsApiRequest, streamInfoRaw } from "../components/jetstream/jsApiReques
 import { restoreStream } from "../components/jetstream/restore";
 import { backupStream } from "../components/jetstream/snapshot";
 import { createLocalPilot, randomSecrets } from "../scripts/local/localNats";
+import { benchLines, measuringOneLine, reportResult, runPerLine } from "./lines";
 
 const STREAM = "BENCH_CDR";
 const MSG_SIZE = 8 * 1024;
@@ -197,6 +199,19 @@ async function benchBaseline(): Promise<number> {
   }
 }
 
+interface LineResult {
+  readonly baselineRssMiB: number;
+  readonly sizes: SizeResult[];
+}
+
+/** Child: every size on the line NATS_SERVER_BIN names. */
+async function measureLine(sizes: number[], repeats: number): Promise<void> {
+  const baselineRssMiB = await benchBaseline();
+  const results: SizeResult[] = [];
+  for (const size of sizes) results.push(await benchSize(size, repeats));
+  reportResult({ baselineRssMiB, sizes: results } satisfies LineResult);
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === "--child") {
     await child(argv[1] ?? "", argv[2] ?? "");
@@ -206,15 +221,18 @@ async function main(argv: string[]): Promise<void> {
   const sizes = argv.includes("--sizes") && sizesArg ? sizesArg.split(",").map(Number) : [100, 1024];
   const repeatArg = argv[argv.indexOf("--repeat") + 1];
   const repeats = argv.includes("--repeat") && repeatArg ? Number(repeatArg) : 3;
+  if (measuringOneLine()) return measureLine(sizes, repeats);
+  const perLine = await runPerLine<LineResult>(__filename, argv, benchLines(argv));
   const f1 = (n: number) => n.toFixed(1);
-  const baseline = await benchBaseline();
-  const version = execFileSync("nats-server", ["--version"], { encoding: "utf8" }).trim();
-  console.log(
-    `${version}; ${MSG_SIZE}-byte random (incompressible) messages; load average ${loadavg()[0]?.toFixed(1)}`,
-  );
-  console.log(`peak RSS of a child that only connects (node + tsx + nats.js): ${f1(baseline)} MiB`);
+  console.log(`${MSG_SIZE}-byte random (incompressible) messages; load average ${loadavg()[0]?.toFixed(1)}`);
+  for (const [line, r] of perLine) {
+    console.log(
+      `peak RSS of a child that only connects (node + tsx + nats.js), nats-server ${line.version} run: ${f1(r.baselineRssMiB)} MiB`,
+    );
+  }
   console.log("");
   const headers = [
+    "nats-server",
     "size MiB",
     "stream MB",
     "cp -r MB/s",
@@ -226,20 +244,24 @@ async function main(argv: string[]): Promise<void> {
   ];
   console.log(`| ${headers.join(" | ")} |`);
   console.log(`|${headers.map(() => "---").join("|")}|`);
-  for (const size of sizes) {
-    const r = await benchSize(size, repeats);
-    const cells = [
-      r.sizeMiB,
-      f1(r.streamBytes / 1e6),
-      f1(r.copyMBs),
-      f1(r.protocolMBs),
-      `${f1(r.backupMBs)} (${(r.backupMBs / r.copyMBs).toFixed(2)})`,
-      `${f1(r.restoreMBs)} (${(r.restoreMBs / r.copyMBs).toFixed(2)})`,
-      f1(r.backupRssMiB),
-      f1(r.restoreRssMiB),
-    ];
-    console.log(`| ${cells.join(" | ")} |`);
-  }
+  // One row per size and line, the lines of one size together so they read side by side.
+  sizes.forEach((_, i) => {
+    for (const [line, lr] of perLine) {
+      const r = lr.sizes[i] as SizeResult;
+      const cells = [
+        line.version,
+        r.sizeMiB,
+        f1(r.streamBytes / 1e6),
+        f1(r.copyMBs),
+        f1(r.protocolMBs),
+        `${f1(r.backupMBs)} (${(r.backupMBs / r.copyMBs).toFixed(2)})`,
+        `${f1(r.restoreMBs)} (${(r.restoreMBs / r.copyMBs).toFixed(2)})`,
+        f1(r.backupRssMiB),
+        f1(r.restoreRssMiB),
+      ];
+      console.log(`| ${cells.join(" | ")} |`);
+    }
+  });
 }
 
 main(process.argv.slice(2)).catch((err) => {

@@ -4,22 +4,36 @@
  * per second, and the figures the runbook's 2-hour window is judged by: publisher pause at the
  * cutover (target < 5 s), loss (target 0), failover unavailability, catch-up time and end-to-end
  * time. Random ports; the report and timeline go to `--report` (default `.rehearsal-bench`).
+ * Runs once per nats-server line (bench/lines.ts; `--nats-server PATH,PATH`) and prints the lines
+ * side by side.
  */
 import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { binaryVersion, natsServerBin } from "../scripts/local/natsServerBin";
 import { rehearse } from "../scripts/rehearsal/rehearse";
+import { benchLines, measuringOneLine, reportResult, runPerLine } from "./lines";
 
 const { values } = parseArgs({
   options: {
     messages: { type: "string", default: "100000" },
     rate: { type: "string", default: "1000" },
     report: { type: "string", default: ".rehearsal-bench" },
+    "nats-server": { type: "string", multiple: true },
   },
 });
 
+type Row = [label: string, value: string, note: string];
+interface LineResult {
+  readonly ok: boolean;
+  readonly failures: readonly string[];
+  readonly rows: Row[];
+}
+
 const WINDOW_MS = 2 * 60 * 60 * 1000;
 
-async function main(): Promise<number> {
+/** Child: the rehearsal on the line NATS_SERVER_BIN names, its figures as rows. */
+async function measureLine(): Promise<LineResult> {
   const messages = Number(values.messages);
   const rate = Number(values.rate);
   const started = Date.now();
@@ -27,7 +41,8 @@ async function main(): Promise<number> {
     messages,
     ratePerSec: rate,
     ports: "random",
-    reportDir: values.report,
+    // One report per line, so the second line's run does not overwrite the first's.
+    reportDir: join(values.report, binaryVersion(natsServerBin()) ?? "unknown"),
     write: (line) => {
       if (/^(cutover|rollback): \[|^rehearsal|^GA after|^final/.test(line)) process.stdout.write(line);
     },
@@ -41,7 +56,7 @@ async function main(): Promise<number> {
     .filter((s) => s.name.startsWith("rollback:"))
     .reduce((a, s) => a + s.durationMs, 0);
   const ms = (v: number | null) => (v === null ? "-" : `${v} ms`);
-  const rows: [string, string, string][] = [
+  const rows: Row[] = [
     ["CDRs published / acked / stored", `${r.published} / ${r.acked} / ${r.stored}`, ""],
     ["lost", String(r.lost), r.lost === 0 ? "target 0: met" : "target 0: MISSED"],
     ["duplicates", String(r.duplicates), ""],
@@ -67,12 +82,36 @@ async function main(): Promise<number> {
       `${((total / WINDOW_MS) * 100).toFixed(1)} % of the runbook's 2-hour window`,
     ],
   ];
+  return { ok: r.ok, failures: r.failures, rows };
+}
+
+async function main(): Promise<number> {
+  if (measuringOneLine()) {
+    reportResult(await measureLine());
+    return 0;
+  }
+  const lines = benchLines(process.argv);
+  const perLine = await runPerLine<LineResult>(__filename, process.argv.slice(2), lines);
   process.stdout.write(
-    `\nrehearsal benchmark: ${messages} CDRs at ${rate}/s, ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(2)}\n`,
+    `\nrehearsal benchmark: ${values.messages} CDRs at ${values.rate}/s, ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(2)}\n`,
   );
-  for (const [k, v, note] of rows) process.stdout.write(`  ${k.padEnd(40)} ${v.padStart(22)}  ${note}\n`);
-  process.stdout.write(`  ${r.ok ? "OK" : `FAILED: ${r.failures.join("; ")}`}\n`);
-  return r.ok ? 0 : 1;
+  const first = perLine[0]?.[1].rows ?? [];
+  process.stdout.write(
+    `  ${"".padEnd(40)} ${lines.map((l) => `nats-server ${l.version}`.padStart(26)).join("")}\n`,
+  );
+  first.forEach(([label], i) => {
+    const cells = perLine.map(([, r]) => {
+      const [, value, note] = r.rows[i] as Row;
+      return `${value}${note.startsWith("target") ? (note.endsWith("met") ? " ✓" : " ✗") : ""}`.padStart(26);
+    });
+    process.stdout.write(`  ${label.padEnd(40)} ${cells.join("")}\n`);
+  });
+  for (const [line, r] of perLine) {
+    process.stdout.write(
+      `  nats-server ${line.version}: ${r.ok ? "OK" : `FAILED: ${r.failures.join("; ")}`}\n`,
+    );
+  }
+  return perLine.every(([, r]) => r.ok) ? 0 : 1;
 }
 
 main().then((code) => {

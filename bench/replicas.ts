@@ -1,11 +1,13 @@
 /**
  * How long R1→R3 takes until every replica is current (leader's word AND each server's own copy,
  * as changeReplicas checks it), next to a plain `cp -r` of the same stream's store directory on
- * the same machine in the same run. Prints one line per size and the ratio (target ≤ 3×).
+ * the same machine in the same run, on each nats-server line (bench/lines.ts). Prints one row per
+ * size with every line's figures side by side and the ratio (target ≤ 3×).
  *
- *   npm run bench:replicas                      # 10 MB, 100 MB, 1 GB
+ *   npm run bench:replicas                      # 10 MB, 100 MB, 1 GB; pinned and oldest pilot line
  *   npm run bench:replicas -- --sizes 10MB,200MB
  *   npm run bench:replicas -- --message-bytes 1024
+ *   npm run bench:replicas -- --nats-server .nats/2.10.27/nats-server,.nats/2.15.1/nats-server
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +18,7 @@ import { connectNats } from "../components/jetstream/connection";
 import { changeReplicas } from "../components/jetstream/replicas";
 import { createStream, streamSnapshotInfo } from "../components/jetstream/streams";
 import { createLocalCluster, randomSecrets } from "../scripts/local/localNats";
+import { benchLines, measuringOneLine, reportResult, runPerLine } from "./lines";
 
 const UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
 
@@ -105,20 +108,39 @@ async function benchOne(bytes: number, messageBytes: number) {
   }
 }
 
+type SizeResult = Awaited<ReturnType<typeof benchOne>>;
+
+/** Child: every size on the line NATS_SERVER_BIN names. */
+async function measureLine(sizes: number[], messageBytes: number): Promise<void> {
+  const results: SizeResult[] = [];
+  for (const size of sizes) results.push(await benchOne(size, messageBytes));
+  reportResult(results);
+}
+
 async function main() {
   const sizes = flag("sizes", "10MB,100MB,1GB").split(",").map(parseSize);
   const messageBytes = Number(flag("message-bytes", "4096"));
+  if (measuringOneLine()) return measureLine(sizes, messageBytes);
+  const lines = benchLines(process.argv);
+  const perLine = await runPerLine<SizeResult[]>(__filename, process.argv.slice(2), lines);
   console.log(
     `R1→R3 until every replica is current vs cp -r of the leader's stream directory (${messageBytes}-byte messages)`,
   );
-  console.log("size        messages   cp -r (s)   R1→R3 (s)   ratio   leader said current at (s)");
-  for (const size of sizes) {
-    const r = await benchOne(size, messageBytes);
-    const mb = (r.storedBytes / 1024 ** 2).toFixed(0).padStart(6);
-    console.log(
-      `${mb} MB  ${String(r.messages).padStart(9)}  ${r.cp.toFixed(2).padStart(10)}  ${r.replicate.toFixed(2).padStart(10)}  ${(r.replicate / r.cp).toFixed(1).padStart(5)}×   ${r.leaderSaidCurrent === undefined ? "-" : r.leaderSaidCurrent.toFixed(2)}`,
-    );
-  }
+  const head = lines.map(
+    (l) => `${`nats-server ${l.version}: cp -r / R1→R3 (s), ratio, leader said current (s)`}`,
+  );
+  console.log(`size       messages  | ${head.join(" | ")}`);
+  sizes.forEach((_, i) => {
+    const first = perLine[0]?.[1][i];
+    if (first === undefined) return;
+    const mb = (first.storedBytes / 1024 ** 2).toFixed(0).padStart(6);
+    const cells = perLine.map(([, rs]) => {
+      const r = rs[i] as SizeResult;
+      const said = r.leaderSaidCurrent === undefined ? "-" : r.leaderSaidCurrent.toFixed(2);
+      return `${r.cp.toFixed(2)} / ${r.replicate.toFixed(2)}, ${(r.replicate / r.cp).toFixed(1)}×, ${said}`;
+    });
+    console.log(`${mb} MB ${String(first.messages).padStart(9)}  | ${cells.join(" | ")}`);
+  });
 }
 
 main().catch((err) => {
