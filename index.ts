@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
+import { configWarnings } from "./components/configWarnings";
 import { JetStreamStream } from "./components/jetStreamStream";
 import { NatsCluster } from "./components/natsCluster";
 import type { NatsDeployment } from "./components/natsDeployment";
@@ -18,6 +19,8 @@ const config = loadStackConfig((k) =>
     ? (pulumi.runtime.getConfig("hcloud:token") ?? process.env.HCLOUD_TOKEN)
     : pulumi.runtime.getConfig(`akira-nats:${k}`),
 );
+// Said at preview, before anything changes: an old pin, a change of the pilot's server.
+for (const warning of configWarnings(config)) pulumi.log.warn(warning);
 // Secrets become Pulumi secrets the moment they are read: everything derived from them is secret.
 const clientPassword = pulumi.secret(config.clientPassword);
 const systemPassword = pulumi.secret(config.systemPassword);

@@ -49,6 +49,9 @@ export type StackConfig = {
   pilotName: string;
   pilotSshUser: string;
   pilotMaxFileStoreGb: number;
+  /** What the pilot runs now, when the stack says (staging compares its pin with it). */
+  pilotRunningVersion?: string;
+  acceptPilotVersionChange: boolean;
   clusterName: string;
   nodeCount: number;
   serverType: string;
@@ -253,6 +256,7 @@ function toStackConfig(values: Partial<Record<ConfigKey, unknown>>): StackConfig
     pilotName: v.pilotName,
     pilotSshUser: v.pilotSshUser,
     pilotMaxFileStoreGb: v.pilotMaxFileStoreGb,
+    acceptPilotVersionChange: v.acceptPilotVersionChange,
     clusterName: v.clusterName,
     nodeCount: v.nodeCount,
     serverType: v.serverType,
@@ -274,6 +278,7 @@ function toStackConfig(values: Partial<Record<ConfigKey, unknown>>): StackConfig
     sshPrivateKey: v.sshPrivateKey,
   };
   if (v.mode === "cluster") config.clusterPassword = v.clusterPassword;
+  if (values.pilotRunningVersion !== undefined) config.pilotRunningVersion = v.pilotRunningVersion;
   return config;
 }
 

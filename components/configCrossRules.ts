@@ -5,6 +5,7 @@
 import type { ConfigKey } from "./configKeys";
 import { fixCommand, qualifiedKey } from "./configKeys";
 import { MAX_NODES, type Mode, sshKeyBlob } from "./configRules";
+import { unsupportedVersionChange } from "./jetstream/serverLines";
 import { SERVER_TYPES } from "./serverTypes";
 
 /** The values that passed their own rules (unset keys hold their default, if any). */
@@ -27,6 +28,9 @@ export interface CheckedValues {
   readonly systemPassword?: string;
   readonly streamMaxAgeSeconds?: number;
   readonly streamDuplicateWindowSeconds?: number;
+  readonly natsVersion?: string;
+  readonly pilotRunningVersion?: string;
+  readonly acceptPilotVersionChange?: boolean;
 }
 
 export interface CrossIssue {
@@ -56,6 +60,8 @@ export function crossRuleIssues(v: CheckedValues): CrossIssue[] {
         setTo("streamReplicas", 1),
       );
     }
+    const pilotChange = pilotVersionChangeIssue(v);
+    if (pilotChange !== undefined) add("natsVersion", pilotChange, setTo("acceptPilotVersionChange", true));
     if (v.absorbPilot === true) {
       add(
         "absorbPilot",
@@ -150,6 +156,18 @@ export function crossRuleIssues(v: CheckedValues): CrossIssue[] {
   });
 
   return issues;
+}
+
+/**
+ * The first `pulumi up` on staging installs natsVersion on the pilot: a downgrade beyond one patch
+ * or a jump over a minor line needs the operator's explicit consent (the upgrade document's policy).
+ */
+function pilotVersionChangeIssue(v: CheckedValues): string | undefined {
+  if (v.pilotRunningVersion === undefined || v.natsVersion === undefined) return undefined;
+  if (v.acceptPilotVersionChange === true) return undefined;
+  const reason = unsupportedVersionChange(v.pilotRunningVersion, v.natsVersion);
+  if (reason === undefined) return undefined;
+  return `would change the pilot's nats-server from ${v.pilotRunningVersion} (pilotRunningVersion) to ${v.natsVersion} on the first \`pulumi up\`: ${reason}. Back up the pilot's stream first (akira-nats stream backup), then accept the change with acceptPilotVersionChange, or pin ${v.pilotRunningVersion}`;
 }
 
 function setTo(key: ConfigKey, value: string | number | boolean): string {

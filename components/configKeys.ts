@@ -3,6 +3,7 @@
  * fixing command. `Pulumi.yaml`'s `config:` section, `docs/configuration.md` and the validator
  * are all checked against this table by tests, so they cannot drift apart.
  */
+import { PINNED_NATS_VERSION } from "./jetstream/serverLines";
 
 /** The Pulumi project name, and so the config namespace (`akira-nats:<key>`). **Contract.** */
 export const CONFIG_NAMESPACE = "akira-nats";
@@ -51,8 +52,9 @@ export const CONFIG_KEYS = {
   natsVersion: key({
     type: "string",
     requiredWhen: "always",
-    description: "Pinned nats-server release (x.y.z) installed on the hosts.",
-    example: "<x.y.z, e.g. the release whose SHA256SUMS you copy natsSha256 from>",
+    description:
+      "Pinned nats-server release (x.y.z) installed on the hosts; a release with a known advisory is refused.",
+    example: PINNED_NATS_VERSION,
   }),
   natsSha256: key({
     type: "string",
@@ -79,6 +81,24 @@ export const CONFIG_KEYS = {
     requiredWhen: "never",
     description: "SSH user on the pilot host (it exists already and may not use root).",
     example: "root",
+    contract: false,
+  }),
+  pilotRunningVersion: key({
+    type: "string",
+    default: "",
+    requiredWhen: "never",
+    description:
+      "The nats-server version the pilot host runs now (x.y.z; the cutover's preflight prints it); staging's preview compares natsVersion with it.",
+    example: "<x.y.z from the pilot's /varz or `nats-server --version`>",
+    contract: false,
+  }),
+  acceptPilotVersionChange: key({
+    type: "boolean",
+    default: false,
+    requiredWhen: "never",
+    description:
+      "Must be true for staging to pin a natsVersion that downgrades the pilot's server or skips a minor line from pilotRunningVersion.",
+    example: "true",
     contract: false,
   }),
   pilotMaxFileStoreGb: key({

@@ -10,6 +10,7 @@ import { isIP } from "node:net";
 import { utils } from "ssh2";
 import { z } from "zod";
 import { type Cidr, cidr, cidrContains, isNetworkAddress, networkOf, parseCidr } from "./configCidr";
+import { vulnerablePinReason } from "./natsAdvisories";
 import { HETZNER_LOCATIONS, SERVER_TYPES } from "./serverTypes";
 
 export type Mode = "single" | "cluster";
@@ -173,10 +174,16 @@ export const FIELD_RULES = {
       fail(`must be "single" (staging) or "cluster" (ga), not "${text}"`);
     return text as Mode;
   }),
-  natsVersion: matching(
-    /^\d+\.\d+\.\d+$/,
-    'must be a nats-server release version x.y.z without a leading "v"',
-  ),
+  natsVersion: rule((text, fail) => {
+    if (!/^\d+\.\d+\.\d+$/.test(text)) {
+      fail(`must be a nats-server release version x.y.z without a leading "v", not "${text}"`);
+      return text;
+    }
+    // Refused at preview, before anything is installed (issue: pin the current line).
+    const vulnerable = vulnerablePinReason(text);
+    if (vulnerable !== undefined) fail(vulnerable);
+    return text;
+  }),
   natsSha256: rule((text, fail) => {
     if (!/^[0-9a-f]{64}$/i.test(text)) {
       fail(
@@ -195,6 +202,11 @@ export const FIELD_RULES = {
     /^[a-z_][a-z0-9_-]{0,31}$/,
     'must be a Unix user name (lowercase letters, digits, "_", "-")',
   ),
+  pilotRunningVersion: matching(
+    /^\d+\.\d+\.\d+$/,
+    'must be a nats-server version x.y.z without a leading "v"',
+  ),
+  acceptPilotVersionChange: boolean,
   pilotMaxFileStoreGb: integer(1, 100_000),
   clusterName: matching(LABEL, 'must be a host name label (lowercase letters, digits and "-", at most 63)'),
   nodeCount: integer(1, MAX_NODES, " (a Hetzner spread placement group holds at most 10 servers)"),

@@ -23,7 +23,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { allLeaderlessHealthTexts } from "./jetstream/serverLines";
+import { allLeaderlessHealthTexts, PINNED_NATS_VERSION } from "./jetstream/serverLines";
 
 /** Where things live on the host. Every path absolute. */
 export interface NodePaths {
@@ -178,7 +178,7 @@ export function renderNodeScript(input: NodeScriptInput): string {
 function validate(input: NodeScriptInput, paths: NodePaths): void {
   const problems: string[] = [];
   if (!VERSION_RE.test(input.natsVersion)) {
-    problems.push(`natsVersion "${input.natsVersion}" is not x.y.z (e.g. 2.10.22)`);
+    problems.push(`natsVersion "${input.natsVersion}" is not x.y.z (e.g. ${PINNED_NATS_VERSION})`);
   }
   if (!SHA256_RE.test(input.natsSha256)) {
     problems.push("natsSha256 is not 64 lowercase hex characters (take it from the release's SHA256SUMS)");

@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { utils } from "ssh2";
+import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import type { LocalSecrets } from "../local/localNats";
 import type { RawStackConfig } from "../runbook/infra";
 
@@ -19,7 +20,7 @@ export function rehearsalConfig(
 ): { staging: RawStackConfig; ga: RawStackConfig } {
   const keys = utils.generateKeyPairSync("ed25519", { comment: "akira-nats rehearsal" });
   const common = {
-    natsVersion: "2.10.29",
+    natsVersion: PINNED_NATS_VERSION,
     natsSha256: createHash("sha256").update("akira-nats rehearsal").digest("hex"),
     pilotHost,
     pilotName: "akira-cache-01-staging",

@@ -4,8 +4,10 @@
  * depends on and the options the engine receives. Hetzner resources get what the real provider
  * returns: numeric ids as strings, a public IPv4 for servers. Nothing reaches an engine or an API.
  */
+
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 
 /** Pulumi's wire marker for a secret value (`{ [SIG]: SECRET, value }`). */
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -180,7 +182,7 @@ export const KNOWN_SECRETS = {
   hcloudToken: "HcloudToken0test9f8e7d6c5b4a3928170f1e2d3c4b5a6978a1b2c3d4e5f6a7",
 } as const;
 
-export const NATS_VERSION = "2.10.22";
+export const NATS_VERSION = PINNED_NATS_VERSION;
 export const NATS_SHA256 = "a".repeat(64);
 
 /**

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RunError } from "@pulumi/pulumi";
 import { ConfigError, keysToReplace, loadStackConfig, parseStackConfig } from "../../components/config";
+import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import { GENERATE, gaRaw, KEY_PAIR, PASSWORDS, type Raw, SHA, stagingRaw } from "./configFixtures";
 
 function issuesOf(raw: Raw) {
@@ -17,12 +18,13 @@ describe("config - valid stacks parse to exact values", () => {
       ok: true,
       config: {
         mode: "cluster",
-        natsVersion: "2.10.22",
+        natsVersion: PINNED_NATS_VERSION,
         natsSha256: SHA,
         pilotHost: "pilot.akira.internal",
         pilotName: "akira-cache-01-staging",
         pilotSshUser: "root",
         pilotMaxFileStoreGb: 10,
+        acceptPilotVersionChange: false,
         clusterName: "akira-ga",
         nodeCount: 3,
         serverType: "cx23",
@@ -53,12 +55,13 @@ describe("config - valid stacks parse to exact values", () => {
       ok: true,
       config: {
         mode: "single",
-        natsVersion: "2.10.22",
+        natsVersion: PINNED_NATS_VERSION,
         natsSha256: SHA,
         pilotHost: "10.20.30.40",
         pilotName: "akira-cache-01-staging",
         pilotSshUser: "root",
         pilotMaxFileStoreGb: 10,
+        acceptPilotVersionChange: false,
         clusterName: "akira-ga",
         nodeCount: 1,
         serverType: "cx23",
@@ -126,7 +129,7 @@ describe("config - every problem at once", () => {
     assert.deepEqual(
       issues.map((i) => i.fix),
       [
-        "pulumi config set akira-nats:natsVersion <x.y.z, e.g. the release whose SHA256SUMS you copy natsSha256 from>",
+        `pulumi config set akira-nats:natsVersion ${PINNED_NATS_VERSION}`,
         "pulumi config set akira-nats:natsSha256 <64 hex digits from SHA256SUMS>",
         "pulumi config set akira-nats:pilotHost <pilot host address>",
         "pulumi config set akira-nats:nodeCount 3",
@@ -211,7 +214,7 @@ describe("config - every problem at once", () => {
     assert.equal(config.mode, "cluster");
     assert.ok(asked.includes("hcloud:token"));
     assert.ok(asked.includes("nodeCount"));
-    assert.equal(asked.length, 34);
+    assert.equal(asked.length, 36);
   });
 });
 

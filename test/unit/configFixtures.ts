@@ -2,7 +2,9 @@
  * Valid raw stack configs (strings, as Pulumi hands them to the program) for the config tests.
  * The SSH key pair is generated per run, so no private key lives in the repository.
  */
+
 import { utils } from "ssh2";
+import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 
 export const SHA = "3f9c1d7a0b2e4c6d8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d3e";
 export const TOKEN = "Hz7kQ2mX9pL4wV6nR8tY1bC3dF5gJ0sA2eU4iO6qW8rT1yM3uK5hN7jB9vG0cX2z";
@@ -21,7 +23,7 @@ export type Raw = Record<string, string | undefined>;
 export function gaRaw(overrides: Raw = {}): Raw {
   return {
     mode: "cluster",
-    natsVersion: "2.10.22",
+    natsVersion: PINNED_NATS_VERSION,
     natsSha256: SHA,
     pilotHost: "pilot.akira.internal",
     clusterName: "akira-ga",
@@ -49,7 +51,7 @@ export function gaRaw(overrides: Raw = {}): Raw {
 export function stagingRaw(overrides: Raw = {}): Raw {
   return {
     mode: "single",
-    natsVersion: "2.10.22",
+    natsVersion: PINNED_NATS_VERSION,
     natsSha256: SHA,
     pilotHost: "10.20.30.40",
     nodeCount: "1",

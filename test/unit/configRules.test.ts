@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { utils } from "ssh2";
 import { parseStackConfig } from "../../components/config";
+import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import { GENERATE, gaRaw, KEY_PAIR, OTHER_KEY_PAIR, PASSWORDS, type Raw, stagingRaw } from "./configFixtures";
 
 type Expected = readonly [key: string, rule: string, fix: string];
@@ -161,7 +162,7 @@ describe("config rules - one key each", () => {
         [
           "natsVersion",
           'must be a nats-server release version x.y.z without a leading "v", not "v2.10.22"',
-          set("natsVersion", "<x.y.z, e.g. the release whose SHA256SUMS you copy natsSha256 from>"),
+          set("natsVersion", PINNED_NATS_VERSION),
         ],
       ],
     },

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import { NatsCluster, type NatsClusterArgs } from "../../components/natsCluster";
 import { installMocks, settled } from "../helpers/pulumiMocks";
 
@@ -11,7 +12,7 @@ const ARGS: NatsClusterArgs = {
   clientCidrs: ["10.20.0.0/16"],
   sshPublicKey: "ssh-ed25519 AAAA test",
   sshPrivateKey: pulumi.secret("key"),
-  natsVersion: "2.10.22",
+  natsVersion: PINNED_NATS_VERSION,
   natsSha256: "a".repeat(64),
   maxFileStoreBytes: 24_000_000_000,
   clientPassword: pulumi.secret("ClientPw-7f3a9c2e1b4d8a6f"),

@@ -1,7 +1,9 @@
 /** The node script renderer: input checks with exact messages, and what the text may hold. */
+
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
+import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import { renderNatsConf } from "../../components/natsConf";
 import {
   appliedConfText,
@@ -19,7 +21,7 @@ const conf = renderNatsConf({
   maxFileStoreBytes: 30 * 1024 ** 3,
 });
 const base: NodeScriptInput = {
-  natsVersion: "2.10.22",
+  natsVersion: PINNED_NATS_VERSION,
   natsSha256: "a".repeat(64),
   confText: conf,
   monitorUrl: "http://10.0.1.11:8222",
@@ -30,7 +32,7 @@ describe("renderNodeScript", () => {
     const script = renderNodeScript(base);
     assert.ok(
       script.includes(
-        "readonly RELEASE_URL='https://github.com/nats-io/nats-server/releases/download/v2.10.22/nats-server-v2.10.22-linux-amd64.tar.gz'",
+        `readonly RELEASE_URL='https://github.com/nats-io/nats-server/releases/download/v${PINNED_NATS_VERSION}/nats-server-v${PINNED_NATS_VERSION}-linux-amd64.tar.gz'`,
       ),
     );
     assert.ok(script.includes("readonly CONF_DIR='/etc/nats'"));
@@ -56,8 +58,7 @@ describe("renderNodeScript", () => {
           healthTimeoutSec: 0,
         }),
       {
-        message:
-          'renderNodeScript: natsVersion "v2.10" is not x.y.z (e.g. 2.10.22); natsSha256 is not 64 lowercase hex characters (take it from the release\'s SHA256SUMS); monitorUrl "10.0.1.11:8222" is not an http(s) URL such as http://10.0.1.11:8222; paths.confDir "etc/nats" is not an absolute path; healthTimeoutSec 0 is not a positive whole number of seconds',
+        message: `renderNodeScript: natsVersion "v2.10" is not x.y.z (e.g. ${PINNED_NATS_VERSION}); natsSha256 is not 64 lowercase hex characters (take it from the release's SHA256SUMS); monitorUrl "10.0.1.11:8222" is not an http(s) URL such as http://10.0.1.11:8222; paths.confDir "etc/nats" is not an absolute path; healthTimeoutSec 0 is not a positive whole number of seconds`,
       },
     );
   });

@@ -5,13 +5,14 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInitWait, renderHostPrepareScript } from "../../components/cloudInit";
+import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import { renderNodeCommand } from "../../components/nodeConfigCommand";
 import { PilotNode } from "../../components/pilotNode";
 import { tempDir } from "../helpers/localNats";
 import { installMocks, settled, unwrap } from "../helpers/pulumiMocks";
 
 const SCRIPT = {
-  natsVersion: "2.10.22",
+  natsVersion: PINNED_NATS_VERSION,
   natsSha256: "a".repeat(64),
   confText: 'server_name: "x"\n',
   monitorUrl: "http://127.0.0.1:8222",
@@ -29,7 +30,7 @@ describe("PilotNode - component", () => {
       pilotHost: "95.216.10.20",
       sshUser: "admin",
       sshPrivateKey: pulumi.secret("key"),
-      natsVersion: "2.10.22",
+      natsVersion: PINNED_NATS_VERSION,
       natsSha256: "a".repeat(64),
       maxFileStoreBytes: 10_000_000_000,
       clientPassword: pulumi.secret("ClientPw-7f3a9c2e1b4d8a6f"),

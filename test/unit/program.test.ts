@@ -4,7 +4,8 @@
  * does not change (any server).
  */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { before, describe, it, mock } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
 import { utils } from "ssh2";
 import { renderCloudInit } from "../../components/cloudInit";
 import { renderNatsSecrets } from "../../components/natsConf";
@@ -347,14 +348,14 @@ describe("program - a nats-server version bump on ga", () => {
     const before = await runProgram("ga", stackConfig("ga", keys));
     const after = await runProgram(
       "ga",
-      stackConfig("ga", keys, { natsVersion: "2.10.23", natsSha256: "b".repeat(64) }),
+      stackConfig("ga", keys, { natsVersion: "2.15.2", natsSha256: "b".repeat(64) }),
     );
     const serverInputs = (run: ProgramRun) => run.mocks.ofType(T.server).map(inputs);
     assert.deepEqual(serverInputs(after), serverInputs(before));
     const create = (run: ProgramRun) => run.mocks.ofType(T.command).map((c) => inputs(c).create as string);
     for (const [i, text] of create(after).entries()) {
       assert.notEqual(text, create(before)[i]);
-      assert.match(text, /^readonly VERSION='2\.10\.23'$/m);
+      assert.match(text, /^readonly VERSION='2\.15\.2'$/m);
       assert.match(text, new RegExp(`^readonly SHA256='${"b".repeat(64)}'$`, "m"));
     }
     // Nothing else of the commands changes: same connection, same stdin.
@@ -364,6 +365,23 @@ describe("program - a nats-server version bump on ga", () => {
         return others;
       });
     assert.deepEqual(rest(after), rest(before));
+  });
+});
+
+describe("program - preview warnings", () => {
+  it("the staging pin against what the pilot runs reaches pulumi's warnings", async (t) => {
+    const warn = mock.method(pulumi.log, "warn", () => {});
+    t.after(() => warn.mock.restore());
+    await runProgram(
+      "staging",
+      stackConfig("staging", keys, { pilotRunningVersion: "2.15.0", acceptPilotVersionChange: "false" }),
+    );
+    assert.deepEqual(
+      warn.mock.calls.map((c) => c.arguments[0]),
+      [
+        `the first \`pulumi up\` on this stack changes the pilot's nats-server from 2.15.0 to ${NATS_VERSION}: back up its stream first (akira-nats stream backup)`,
+      ],
+    );
   });
 });
 
