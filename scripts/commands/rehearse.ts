@@ -19,6 +19,8 @@ interface RehearseFlags {
   json?: boolean;
   rollingUpgrade?: boolean;
   sabotage?: "skip-copy";
+  pilotNatsServer?: string;
+  gaNatsServer?: string;
 }
 
 function positiveInt(value: string, flag: string): number {
@@ -43,6 +45,14 @@ export function registerRehearse(program: Command): void {
       "leave the final pilot running; report.json gets its URLs, user, password and pids",
     )
     .option("--ports <mode>", "auto (VM ports 4222/6222/8222 when free), vm or random", "auto")
+    .option(
+      "--pilot-nats-server <path>",
+      "nats-server binary of the pilot (default: $NATS_SERVER_BIN, else the pinned line from bin/setup)",
+    )
+    .option(
+      "--ga-nats-server <path>",
+      "nats-server binary of the GA nodes (default: $NATS_SERVER_BIN, else the pinned line from bin/setup)",
+    )
     .option("--rolling-upgrade", "rehearse a rolling upgrade of the GA cluster instead")
     .option("--json", "JSON lines instead of text")
     // Proves the rehearsal notices a loss: the copy since the backup is left out of the cutover.
@@ -80,6 +90,8 @@ export function registerRehearse(program: Command): void {
         ports: flags.ports as "auto" | "vm" | "random",
         json: flags.json === true,
         skipCopySinceBackup: flags.sabotage === "skip-copy",
+        pilotNatsServer: flags.pilotNatsServer,
+        gaNatsServer: flags.gaNatsServer,
       });
       process.exitCode = report.ok ? 0 : 1;
     });

@@ -6,17 +6,23 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { utils } from "ssh2";
-import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
+import { PINNED_NATS_VERSION, unsupportedVersionChange } from "../../components/jetstream/serverLines";
 import type { LocalSecrets } from "../local/localNats";
 import type { RawStackConfig } from "../runbook/infra";
 
 export const REHEARSAL_STREAM = "AKIRA_CDR";
 export const REHEARSAL_SUBJECTS = ["akira.cdr.>"];
 
+/**
+ * `pilotVersion` is what the rehearsal's pilot runs: the staging config records it as
+ * `pilotRunningVersion`, and accepts the change to the pin explicitly when it is outside the
+ * support policy (a 2.9 pilot and a 2.15 pin), as an operator who rehearses that cutover must.
+ */
 export function rehearsalConfig(
   secrets: LocalSecrets,
   pilotHost: string,
   nodeCount: number,
+  pilotVersion: string = PINNED_NATS_VERSION,
 ): { staging: RawStackConfig; ga: RawStackConfig } {
   const keys = utils.generateKeyPairSync("ed25519", { comment: "akira-nats rehearsal" });
   const common = {
@@ -46,7 +52,16 @@ export function rehearsalConfig(
       .slice(0, 64),
   };
   return {
-    staging: { ...common, mode: "single", nodeCount: "1", streamReplicas: "1" },
+    staging: {
+      ...common,
+      mode: "single",
+      nodeCount: "1",
+      streamReplicas: "1",
+      pilotRunningVersion: pilotVersion,
+      acceptPilotVersionChange: String(
+        unsupportedVersionChange(pilotVersion, PINNED_NATS_VERSION) !== undefined,
+      ),
+    },
     ga: {
       ...common,
       mode: "cluster",

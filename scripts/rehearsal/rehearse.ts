@@ -14,7 +14,6 @@ import { nanos, RetentionPolicy, StorageType } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
 import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT } from "../../components/natsConf";
 import {
-  assertNatsServerInstalled,
   createLocalCluster,
   createLocalPilot,
   type LocalDeployment,
@@ -33,6 +32,7 @@ import { verifyStream } from "../traffic/verify";
 import { portsFree } from "./ports";
 import { REHEARSAL_STREAM, REHEARSAL_SUBJECTS, rehearsalConfig } from "./rehearsalConfig";
 import { formatReport, REPORT_FILE, type RehearsalReport, TIMELINE_FILE } from "./report";
+import { describeBinaries, rehearsalBinary, varzVersion } from "./serverVersions";
 import { renderTimelineSvg, type TimelineStep } from "./timeline";
 
 export interface RehearsalOptions {
@@ -54,6 +54,10 @@ export interface RehearsalOptions {
   readonly write?: (text: string) => void;
   /** Sabotage, to prove the rehearsal catches a loss: skip the copy of the messages since the backup. */
   readonly skipCopySinceBackup?: boolean;
+  /** The pilot's nats-server binary. Default: `$NATS_SERVER_BIN`, else the pinned line. */
+  readonly pilotNatsServer?: string;
+  /** The GA nodes' nats-server binary. Default: `$NATS_SERVER_BIN`, else the pinned line. */
+  readonly gaNatsServer?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -104,7 +108,8 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     if (opts.json) write(`${JSON.stringify({ event: "rehearsal", line })}\n`);
     else write(`${line}\n`);
   };
-  assertNatsServerInstalled();
+  const pilotBinary = rehearsalBinary(opts.pilotNatsServer, "--pilot-nats-server");
+  const gaBinary = rehearsalBinary(opts.gaNatsServer, "--ga-nats-server");
   const serversDir = join(reportDir, "servers");
   if (existsSync(serversDir)) rmSync(serversDir, { recursive: true, force: true });
   mkdirSync(serversDir, { recursive: true });
@@ -127,6 +132,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     secrets,
     ports: mode,
     maxFileStoreBytes: 1024 ** 3,
+    natsServerBin: pilotBinary.bin,
   });
   const ga = await createLocalCluster({
     dir: serversDir,
@@ -134,8 +140,9 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     hosts: gaHosts,
     ports: mode,
     maxFileStoreBytes: 1024 ** 3,
+    natsServerBin: gaBinary.bin,
   });
-  const config = rehearsalConfig(secrets, "127.0.0.1", ga.nodes.length);
+  const config = rehearsalConfig(secrets, "127.0.0.1", ga.nodes.length, pilotBinary.version);
   // Whatever ends this process (Ctrl-C, a closed pipe, a crash) also ends its nats-servers.
   const killAll = () => {
     for (const n of [...pilot.nodes, ...ga.nodes]) {
@@ -201,8 +208,11 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
   let final: Awaited<ReturnType<typeof verifyStream>> | undefined;
   let cutover: ProcedureResult | undefined;
   let rollback: ProcedureResult | undefined;
+  let pilotVersion: string | null = null;
+  let gaVersion: string | null = null;
   try {
     say(`rehearsal: pilot ${pilot.servers}, GA ${ga.servers} (${mode} ports), ${messages} CDRs at ${rate}/s`);
+    say(describeBinaries(pilotBinary, gaBinary));
     const started = await phase("start-pilot", async () => {
       await pilot.start();
       await pilot.waitHealthy();
@@ -220,6 +230,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
       } finally {
         await nc.close();
       }
+      pilotVersion = await varzVersion(pilot);
       traffic = new CdrTraffic({
         target: localEndpoint(pilot).client,
         ratePerSec: rate,
@@ -271,6 +282,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
         reporter: reporterFor("cutover"),
       }),
     );
+    gaVersion = await varzVersion(ga);
     if (!cutover.ok) {
       // Like an operator would: publishers must not stay paused while someone investigates.
       t.resume();
@@ -350,6 +362,8 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
   const report: RehearsalReport = {
     ok: failures.length === 0 && lost === 0 && (final?.duplicates ?? 0) === 0 && steps.every((s) => s.ok),
     stream,
+    pilotVersion,
+    gaVersion,
     published: stats?.published ?? 0,
     acked: stats?.acked ?? 0,
     failed: stats?.failed ?? 0,

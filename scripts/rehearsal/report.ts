@@ -8,6 +8,10 @@ export interface RehearsalReport {
   /** Nothing lost, nothing duplicated, every step ok. */
   readonly ok: boolean;
   readonly stream: string;
+  /** The pilot's nats-server, from its /varz (null when it never answered). */
+  readonly pilotVersion: string | null;
+  /** The GA nodes' nats-server, from their /varz after the cutover (null when none answered). */
+  readonly gaVersion: string | null;
   /** CDRs sent (first attempts). */
   readonly published: number;
   /** CDRs the stream acknowledged. */
@@ -50,6 +54,7 @@ export function formatReport(r: RehearsalReport, dir: string): string {
   const lines = [
     "",
     `rehearsal ${r.ok ? "OK" : "FAILED"}: stream ${r.stream}, ${(r.durationMs / 1000).toFixed(1)} s end to end`,
+    `  servers    pilot nats-server ${r.pilotVersion ?? "-"}, GA nats-server ${r.gaVersion ?? "-"}`,
     `  CDRs       published ${r.published}, acked ${r.acked}, failed ${r.failed}, stored ${r.stored}`,
     `  loss       lost ${r.lost}, duplicates ${r.duplicates}`,
     `  pauses     cutover ${ms(r.publisherPauseMs)}, rollback ${ms(r.rollbackPauseMs)}, longest publish gap ${ms(r.maxPublishGapMs)}`,

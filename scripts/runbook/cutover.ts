@@ -22,7 +22,7 @@ import type { ProcedureContext } from "./context";
 import { checkAndRepairCopies } from "./copiesCheck";
 import { copyMessages, streamIds } from "./copyMessages";
 import type { JsonValue } from "./journal";
-import { checkBackupSpace, checkStackConfig } from "./preflight";
+import { checkBackupSpace, checkPilotVersion, checkStackConfig } from "./preflight";
 import {
   pausePublishersStep,
   pointApplicationsStep,
@@ -40,6 +40,8 @@ export interface PreflightOutput extends Obj {
   pilotMessages: number;
   pilotBytes: number;
   freeBytes: number;
+  /** What the pilot runs (its /varz), checked against the staging stack's pin. */
+  pilotVersion: string;
 }
 
 /** Where this run's backup of `stream` goes: one directory per run, named by the journal. */
@@ -92,8 +94,9 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
       async action(ctx, run) {
         const { gaStack, pilotStack, stateDir } = ctx.opts;
         const ga = await checkStackConfig(ctx.infra, gaStack, "cluster");
-        await checkStackConfig(ctx.infra, pilotStack, "single");
+        const staging = await checkStackConfig(ctx.infra, pilotStack, "single");
         requireHooks(ctx.hooks);
+        const version = await checkPilotVersion(ctx, staging, run);
         const pilot = await ctx.client(pilotStack);
         const space = await checkBackupSpace(pilot, ga.streamName, stateDir);
         run.log(
@@ -106,6 +109,7 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
           pilotMessages: space.messages,
           pilotBytes: space.streamBytes,
           freeBytes: space.freeBytes,
+          pilotVersion: version.running,
         };
         return out;
       },

@@ -3,8 +3,10 @@ import { mkdirSync } from "node:fs";
 import type { NatsConnection } from "nats";
 import { loadStackConfig, type StackConfig } from "../../components/config";
 import { streamSnapshotInfo } from "../../components/jetstream/streams";
-import { freeBytes } from "./context";
+import { freeBytes, type ProcedureContext } from "./context";
 import type { Infra } from "./infra";
+import { type PilotVersionVerdict, pilotVersionVerdict, runningVersion } from "./pilotVersion";
+import type { StepRun } from "./steps";
 
 /** Headroom kept free beside a backup: the compressed backup is smaller, but the disk is shared. */
 export const BACKUP_HEADROOM_BYTES = 64 * 1024 * 1024;
@@ -49,4 +51,17 @@ export async function checkBackupSpace(
     lastSeq: info.state.lastSeq,
     freeBytes: free,
   };
+}
+
+/** The pilot's running nats-server against the staging pin: logged, refused outside the policy. */
+export async function checkPilotVersion(
+  ctx: ProcedureContext,
+  staging: StackConfig,
+  run: StepRun,
+): Promise<PilotVersionVerdict> {
+  const stack = ctx.opts.pilotStack;
+  const verdict = pilotVersionVerdict(await runningVersion(await ctx.system(stack)), staging, stack);
+  run.log(`pilot runs nats-server ${verdict.running} (its /varz); ${stack} pins ${verdict.pinned}`);
+  if (verdict.warning !== undefined) run.log(`warning: ${verdict.warning}`);
+  return verdict;
 }

@@ -14,7 +14,7 @@ import type { ProcedureContext } from "./context";
 import { copyMessages, lastSequence, streamIds } from "./copyMessages";
 import { backupDir, tail } from "./cutover";
 import type { JsonValue } from "./journal";
-import { checkBackupSpace, checkStackConfig } from "./preflight";
+import { checkBackupSpace, checkPilotVersion, checkStackConfig } from "./preflight";
 import {
   pausePublishersStep,
   pointApplicationsStep,
@@ -40,6 +40,8 @@ export function rollbackSteps(runId: string): Step<ProcedureContext>[] {
         const { gaStack, pilotStack, stateDir } = ctx.opts;
         const staging = await checkStackConfig(ctx.infra, pilotStack, "single");
         requireHooks(ctx.hooks);
+        // The rollback ends with `pulumi up` on staging: that installs the pin on the pilot.
+        const version = await checkPilotVersion(ctx, staging, run);
         const stream = staging.streamName;
         const pilot = await streamSnapshotInfo(await ctx.client(pilotStack), stream).catch((err: Error) => {
           throw new Error(
@@ -48,7 +50,12 @@ export function rollbackSteps(runId: string): Step<ProcedureContext>[] {
         });
         const space = await checkBackupSpace(await ctx.client(gaStack), stream, stateDir);
         run.log(`GA ${stream}: ${space.messages} messages; pilot: ${pilot.state.messages} messages`);
-        return { stream, gaMessages: space.messages, pilotMessages: pilot.state.messages };
+        return {
+          stream,
+          gaMessages: space.messages,
+          pilotMessages: pilot.state.messages,
+          pilotVersion: version.running,
+        };
       },
     },
     {
