@@ -287,6 +287,8 @@ is_leaderless() {
   return 1
 }
 
+left_leaderless=false
+
 # wait_healthy PATH [leaderless-ok]
 wait_healthy() {
   local path="$1" leaderless_ok="${"$"}{2:-}" deadline=$((SECONDS + HEALTH_TIMEOUT)) last="no answer yet"
@@ -303,6 +305,7 @@ wait_healthy() {
   # later nodes from ever coming up. Nothing was changed on this node, so let the run go on.
   if [ -n "$leaderless_ok" ] && is_leaderless "$last"; then
     say "warning: no JetStream meta leader within $HEALTH_TIMEOUT s (the peers are down or not deployed yet); this node was left as it was, continuing so the next nodes can come up"
+    left_leaderless=true
     return 0
   fi
   log_tail
@@ -357,17 +360,22 @@ if ! check="$("$TARGET_BIN" -t -c "$STAGE/nats-server.conf" 2>&1)"; then
   fail "nats-server $VERSION refuses the new configuration (above): nothing was changed, the running node keeps its old configuration; fix the config and re-run pulumi up"
 fi
 
-first_start=false
-[ -f "$CONF" ] || first_start=true
 changes=()
 [ "$(readlink -- "$BIN_LINK" 2>/dev/null || true)" = "$TARGET_BIN" ] || changes+=("binary -> $VERSION")
 cmp -s -- "$STAGE/nats-server.conf" "$CONF" || changes+=("nats-server.conf")
 cmp -s -- "$STAGE/secrets.conf" "$SECRETS" || changes+=("secrets.conf")
 
-# A brand-new node may be the first of a cluster that has no meta leader yet, so its gate is
-# "JetStream enabled"; every later roll waits for the full /healthz (JetStream current).
+# A node counts as part of a formed JetStream cluster once its full /healthz passed: from then on
+# every roll of it waits for the full /healthz (JetStream current). Until then (a first deployment,
+# or the re-run of one that stopped half-way) its gate is "JetStream enabled": from nats-server
+# 2.11 on, a new cluster elects its first meta leader only once every configured peer is up
+# (docs/server-lines.md), so a node of a half-deployed cluster cannot pass the full check before
+# the later nodes exist, and waiting for it would keep them from ever being deployed.
+formed_mark="$CONF_DIR/.jetstream-formed"
+mark_if_formed() { if healthz /healthz >/dev/null 2>&1; then : >"$formed_mark"; fi; }
+if [ ! -f "$formed_mark" ] && is_active; then mark_if_formed; fi
 gate="/healthz"
-if [ "$first_start" = true ]; then gate="/healthz?js-enabled-only=true"; fi
+if [ ! -f "$formed_mark" ]; then gate="/healthz?js-enabled-only=true"; fi
 
 # --- 3. nothing changed -----------------------------------------------------------------------
 if [ "${"$"}{#changes[@]}" -eq 0 ]; then
@@ -376,8 +384,13 @@ if [ "${"$"}{#changes[@]}" -eq 0 ]; then
     start_service || { log_tail; fail "starting nats-server failed (log above); the roll stops at this node"; }
   fi
   wait_healthy "$gate" leaderless-ok
+  mark_if_formed
   record_checksum
-  say "unchanged: nats-server $VERSION healthy, nothing to do"
+  if [ "$left_leaderless" = true ]; then
+    say "unchanged: nats-server $VERSION running without a meta leader, nothing to do"
+  else
+    say "unchanged: nats-server $VERSION healthy, nothing to do"
+  fi
   say_host_key
   exit 0
 fi
@@ -416,6 +429,7 @@ mv -Tf -- "$BIN_LINK.akira-new" "$BIN_LINK"
 say "starting nats-server $VERSION"
 start_service || { log_tail; fail "starting nats-server failed (log above); the roll stops at this node"; }
 wait_healthy "$gate"
+mark_if_formed
 record_checksum
 say "healthy: nats-server $VERSION, $MONITOR_URL$gate ok"
 say_host_key

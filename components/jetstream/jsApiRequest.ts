@@ -56,6 +56,15 @@ export interface StreamInfoJson {
   };
 }
 
+/**
+ * A stream info's cluster block, or undefined on a standalone server. Such a server has no cluster
+ * name: 2.9 sends no block for its streams, 2.10 and later send one holding only itself as leader
+ * (components/jetstream/serverLines.ts). Both read as "not clustered", so no caller knows the line.
+ */
+export function clusterOf<C extends { readonly name?: string }>(cluster: C | undefined): C | undefined {
+  return cluster?.name === undefined ? undefined : cluster;
+}
+
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 

@@ -40,6 +40,17 @@ export interface ServerLine {
    * 3, as `/varz` `cluster.pool_size` says) plus one pinned to the system account.
    */
   routesPerPeer(poolSize: number | undefined): number;
+  /**
+   * A standalone server's stream info: 2.9 sends no `cluster` block, 2.10 and later one that holds
+   * only the server as leader (no cluster name). `clusterOf` in jsApiRequest.ts reads both alike.
+   */
+  readonly standaloneStreamCluster: "absent" | "leader-only";
+  /**
+   * Whether a brand-new cluster elects its first meta leader only once every configured peer is
+   * up. 2.9 and 2.10 elect with a majority (2 of 3); 2.15.1 waits for all three, so a node of a
+   * half-deployed cluster is never fully healthy (the node script's gate allows for it).
+   */
+  readonly firstLeaderNeedsAllPeers: boolean;
 }
 
 const LINES: readonly ServerLine[] = [
@@ -47,11 +58,15 @@ const LINES: readonly ServerLine[] = [
     line: "2.9",
     leaderlessHealthTexts: ["JetStream has not established contact with a meta leader"],
     routesPerPeer: () => 1,
+    standaloneStreamCluster: "absent",
+    firstLeaderNeedsAllPeers: false,
   },
   {
     line: "2.10",
     leaderlessHealthTexts: ["JetStream has not established contact with a meta leader"],
     routesPerPeer: (poolSize) => (poolSize ?? 3) + 1,
+    standaloneStreamCluster: "leader-only",
+    firstLeaderNeedsAllPeers: false,
   },
   {
     // A restarted lone node of 2.11 and later reports that it is recovering the meta layer for as
@@ -62,6 +77,8 @@ const LINES: readonly ServerLine[] = [
       "JetStream has not established contact with a meta leader",
     ],
     routesPerPeer: (poolSize) => (poolSize ?? 3) + 1,
+    standaloneStreamCluster: "leader-only",
+    firstLeaderNeedsAllPeers: true,
   },
 ];
 

@@ -11,7 +11,7 @@
  */
 import type { NatsConnection } from "nats";
 import { StreamNotFoundError } from "./errors";
-import { type StreamInfoJson, streamInfoRaw } from "./jsApiRequest";
+import { clusterOf, type StreamInfoJson, streamInfoRaw } from "./jsApiRequest";
 
 export type NagiosStatus = 0 | 1 | 2 | 3;
 export const NAGIOS_LABEL = ["OK", "WARNING", "CRITICAL", "UNKNOWN"] as const;
@@ -80,7 +80,7 @@ export async function checkStream(nc: NatsConnection, opts: StreamCheckOptions):
 export function evaluateStream(info: StreamInfoJson, opts: StreamCheckOptions): StreamCheckResult {
   const r = new CheckResult(opts.stream);
   const expected = opts.peerExpect ?? info.config.num_replicas ?? 1;
-  const cluster = info.cluster;
+  const cluster = clusterOf(info.cluster);
   const replicas = cluster?.replicas ?? [];
   if (cluster === undefined || (cluster.leader === undefined && replicas.length === 0 && expected === 1)) {
     // A single, non-clustered server (the pilot) has no cluster block or only its own name.

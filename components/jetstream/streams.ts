@@ -6,6 +6,7 @@
  */
 import type { NatsConnection } from "nats";
 import { AkiraNatsError, fromApiError, StreamNotFoundError } from "./errors";
+import { clusterOf } from "./jsApiRequest";
 
 const NANOS_PER_SECOND = 1_000_000_000;
 
@@ -146,7 +147,7 @@ export async function findStream(nc: NatsConnection, stream: string): Promise<St
 }
 
 function toSnapshot(info: ApiStreamInfo): StreamSnapshot {
-  const c = info.cluster;
+  const c = clusterOf(info.cluster);
   return {
     config: info.config,
     state: {

@@ -5,7 +5,11 @@
 import type { NatsConnection } from "nats";
 import { StreamNotFoundError } from "../../components/jetstream/errors";
 import { idleWatchdog } from "../../components/jetstream/idleWatchdog";
+import { retryTransient } from "../../components/jetstream/waitFor";
 import { IdTally } from "./idTally";
+
+/** How long the stream's API may stay silent after a restart before the read counts as failed. */
+const API_SETTLE_MS = 20_000;
 
 export interface VerifyResult {
   /** Messages read from the stream (the stream's message count when it was read). */
@@ -40,10 +44,14 @@ export async function verifyStream(
   opts: VerifyOptions = {},
 ): Promise<VerifyResult> {
   const jsm = await nc.jetstreamManager();
-  const info = await jsm.streams.info(stream).catch((err: { api_error?: { err_code?: number } }) => {
-    if (err.api_error?.err_code === 10059) throw new StreamNotFoundError(stream);
-    throw err;
-  });
+  // Right after a node restart the API may not answer for a few seconds (a new leader is elected).
+  const settle = { timeoutMs: API_SETTLE_MS, what: `JetStream API for ${stream}` };
+  const info = await retryTransient(() => jsm.streams.info(stream), settle).catch(
+    (err: { api_error?: { err_code?: number } }) => {
+      if (err.api_error?.err_code === 10059) throw new StreamNotFoundError(stream);
+      throw err;
+    },
+  );
   const { first_seq: firstSeq, last_seq: lastSeq } = info.state;
   const messages =
     opts.filterSubject === undefined
@@ -59,16 +67,20 @@ export async function verifyStream(
     // the server after stop() until its inactive threshold, and shows up in the stream's count.
     const { AckPolicy, DeliverPolicy } = await import("nats");
     const name = `akira-verify-${crypto.randomUUID().slice(0, 8)}`;
-    await jsm.consumers.add(stream, {
-      name,
-      ack_policy: AckPolicy.None,
-      deliver_policy: DeliverPolicy.All,
-      headers_only: true,
-      mem_storage: true,
-      num_replicas: 1,
-      inactive_threshold: 60_000_000_000,
-      ...(opts.filterSubject === undefined ? {} : { filter_subject: opts.filterSubject }),
-    });
+    await retryTransient(
+      () =>
+        jsm.consumers.add(stream, {
+          name,
+          ack_policy: AckPolicy.None,
+          deliver_policy: DeliverPolicy.All,
+          headers_only: true,
+          mem_storage: true,
+          num_replicas: 1,
+          inactive_threshold: 60_000_000_000,
+          ...(opts.filterSubject === undefined ? {} : { filter_subject: opts.filterSubject }),
+        }),
+      settle,
+    );
     const consumer = await nc.jetstream().consumers.get(stream, name);
     // Short pulls: right after a node restart a pull was seen to sit out its whole expiry (30 s by
     // default) before the next one was sent; with 2 s that costs at most 2 s.

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startCluster, startPilot } from "../helpers/localNats";
+import { expectedRoutes } from "../helpers/serverFacts";
 
 describe("local nats - rendered configs run", () => {
   it("pilot - single node with JetStream is healthy", async (t) => {
@@ -16,6 +17,6 @@ describe("local nats - rendered configs run", () => {
     assert.equal(jsz.meta_cluster.name, "akira-ga");
     assert.equal(jsz.meta_cluster.cluster_size, 3);
     const routez = await (await fetch(`${ga.nodes[1].monitorUrl}/routez`)).json();
-    assert.equal(routez.num_routes, 2);
+    assert.equal(routez.num_routes, await expectedRoutes(ga.nodes[1].monitorUrl, 3));
   });
 });

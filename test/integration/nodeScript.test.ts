@@ -25,6 +25,7 @@ import { CONF_CHECKSUM_FILE, confChecksum, reportedHostKey } from "../../compone
 import { assertNatsServerInstalled, createLocalPilot, randomSecrets } from "../../scripts/local/localNats";
 import { type LocalRelease, packageLocalRelease } from "../../scripts/local/localRelease";
 import { processAlive } from "../../scripts/local/localService";
+import { binaryVersion, natsServerBin } from "../../scripts/local/natsServerBin";
 import {
   monitorGet,
   runOn,
@@ -32,6 +33,9 @@ import {
   scriptedNodes,
   scriptFor,
 } from "../../scripts/local/scriptedNodes";
+
+/** The version the binary under test reports: the release is packaged under its real name. */
+const VERSION = binaryVersion(natsServerBin()) ?? "unknown";
 
 describe("node script - single host", () => {
   const dir = mkdtempSync(join(tmpdir(), "akira-node-"));
@@ -43,7 +47,7 @@ describe("node script - single host", () => {
 
   before(async () => {
     assertNatsServerInstalled();
-    release = packageLocalRelease(dir, "2.9.10");
+    release = packageLocalRelease(dir, VERSION);
     secrets = randomSecrets();
     const pilot = await createLocalPilot({ dir: join(dir, "render"), secrets });
     [node] = scriptedNodes(pilot, join(dir, "hosts")) as [ScriptedNode];
@@ -69,16 +73,16 @@ describe("node script - single host", () => {
     const run = await runOn(node, script);
     outputs.push(run.stdout, run.stderr);
     const { paths } = node.host;
-    const versionDir = join(paths.installDir, "2.9.10");
+    const versionDir = join(paths.installDir, VERSION);
     assert.equal(run.stderr, "");
     assert.equal(
       run.stdout,
       [
-        `akira-nats node: downloading ${release.baseUrl}/v2.9.10/nats-server-v2.9.10-linux-amd64.tar.gz`,
-        `akira-nats node: installed nats-server 2.9.10 in ${versionDir} (SHA-256 verified)`,
-        "akira-nats node: changes: binary -> 2.9.10 nats-server.conf secrets.conf",
-        "akira-nats node: starting nats-server 2.9.10",
-        `akira-nats node: healthy: nats-server 2.9.10, ${node.monitorUrl}/healthz?js-enabled-only=true ok`,
+        `akira-nats node: downloading ${release.baseUrl}/v${VERSION}/nats-server-v${VERSION}-linux-amd64.tar.gz`,
+        `akira-nats node: installed nats-server ${VERSION} in ${versionDir} (SHA-256 verified)`,
+        `akira-nats node: changes: binary -> ${VERSION} nats-server.conf secrets.conf`,
+        `akira-nats node: starting nats-server ${VERSION}`,
+        `akira-nats node: healthy: nats-server ${VERSION}, ${node.monitorUrl}/healthz?js-enabled-only=true ok`,
         "",
       ].join("\n"),
     );
@@ -101,8 +105,8 @@ describe("node script - single host", () => {
     assert.equal(
       run.stdout,
       [
-        `akira-nats node: nats-server 2.9.10 already installed in ${join(node.host.paths.installDir, "2.9.10")}`,
-        "akira-nats node: unchanged: nats-server 2.9.10 healthy, nothing to do",
+        `akira-nats node: nats-server ${VERSION} already installed in ${join(node.host.paths.installDir, VERSION)}`,
+        `akira-nats node: unchanged: nats-server ${VERSION} healthy, nothing to do`,
         "",
       ].join("\n"),
     );
@@ -121,7 +125,7 @@ describe("node script - single host", () => {
       assert.equal(run.code, 0);
       assert.ok(
         run.stdout.endsWith(
-          `akira-nats node: unchanged: nats-server 2.9.10 healthy, nothing to do\nakira-nats node: ssh host key ssh-ed25519 ${expected}\n`,
+          `akira-nats node: unchanged: nats-server ${VERSION} healthy, nothing to do\nakira-nats node: ssh host key ssh-ed25519 ${expected}\n`,
         ),
         run.stdout,
       );
@@ -142,7 +146,7 @@ describe("node script - single host", () => {
     assert.match(run.stderr, /invalid lame_duck_duration of 5s, minimum is 30 seconds/);
     assert.ok(
       run.stderr.endsWith(
-        "akira-nats node: nats-server 2.9.10 refuses the new configuration (above): nothing was changed, the running node keeps its old configuration; fix the config and re-run pulumi up\n",
+        `akira-nats node: nats-server ${VERSION} refuses the new configuration (above): nothing was changed, the running node keeps its old configuration; fix the config and re-run pulumi up\n`,
       ),
       run.stderr,
     );
@@ -213,10 +217,10 @@ describe("node script - single host", () => {
     assert.equal(run.code, 1);
     assert.equal(
       run.stderr,
-      `akira-nats node: SHA-256 mismatch for nats-server-v2.9.10-linux-amd64.tar.gz: expected ${wrong} (natsSha256), got ${release.sha256}; refusing to install, nothing was changed: set natsSha256 from the release's SHA256SUMS\n`,
+      `akira-nats node: SHA-256 mismatch for nats-server-v${VERSION}-linux-amd64.tar.gz: expected ${wrong} (natsSha256), got ${release.sha256}; refusing to install, nothing was changed: set natsSha256 from the release's SHA256SUMS\n`,
     );
     const { paths } = other.host;
-    assert.equal(existsSync(join(paths.installDir, "2.9.10")), false);
+    assert.equal(existsSync(join(paths.installDir, VERSION)), false);
     assert.equal(existsSync(paths.binLink), false);
     assert.equal(existsSync(join(paths.confDir, "nats-server.conf")), false);
     assert.equal(existsSync(join(paths.confDir, "secrets.conf")), false);

@@ -11,8 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { connect, type NatsConnection, StorageType } from "nats";
+import { isLeaderlessHealth } from "../../components/jetstream/serverLines";
 import { assertNatsServerInstalled, createLocalCluster, randomSecrets } from "../../scripts/local/localNats";
 import { type LocalRelease, packageLocalRelease } from "../../scripts/local/localRelease";
+import { binaryVersion, natsServerBin } from "../../scripts/local/natsServerBin";
 import {
   monitorGet,
   rollNodes,
@@ -33,6 +35,9 @@ async function metaLeader(node: ScriptedNode): Promise<string> {
   return (JSON.parse(jsz.body) as { meta_cluster?: { leader?: string } }).meta_cluster?.leader ?? "";
 }
 
+const VERSION = binaryVersion(natsServerBin()) ?? "unknown";
+const NEXT = `${VERSION}-relabelled`;
+
 describe("node script - rolling a 3-node cluster", () => {
   const dir = mkdtempSync(join(tmpdir(), "akira-roll-"));
   const secrets = randomSecrets();
@@ -49,8 +54,11 @@ describe("node script - rolling a 3-node cluster", () => {
 
   before(async () => {
     assertNatsServerInstalled();
-    v1 = packageLocalRelease(dir, "2.9.10");
-    v2 = packageLocalRelease(dir, "2.9.11-local");
+    // The binary under test under its real version, then the same binary relabelled: the roll's
+    // mechanics (order, health gate, halt) are what this file proves; a real change of line is
+    // test/cross-version/rollingUpgrade.test.ts.
+    v1 = packageLocalRelease(dir, VERSION);
+    v2 = packageLocalRelease(dir, NEXT);
     const cluster = await createLocalCluster({ dir: join(dir, "render"), secrets });
     // Lame duck waits its grace period before it closes the clients; 1 s keeps the test short.
     nodes = scriptedNodes(cluster, join(dir, "hosts")).map((n) => ({
@@ -86,9 +94,11 @@ describe("node script - rolling a 3-node cluster", () => {
         ["nats-3", 0, ""],
       ],
     );
-    assert.match(
-      fixed[0]?.stdout ?? "",
-      /akira-nats node: warning: no JetStream meta leader within 3 s \(the peers are down or not deployed yet\); this node was left as it was, continuing so the next nodes can come up\n/,
+    // nats-1 never saw a formed cluster: its gate is "JetStream enabled", so it does not wait for a
+    // meta leader that (from 2.11 on) cannot exist before nats-3 is deployed.
+    assert.equal(
+      fixed[0]?.stdout,
+      `akira-nats node: nats-server ${VERSION} already installed in ${join(first.host.paths.installDir, VERSION)}\nakira-nats node: unchanged: nats-server ${VERSION} healthy, nothing to do\n`,
     );
     for (const n of nodes)
       await waitFor(async () => (await monitorGet(n.monitorUrl, "/healthz")).status === 200);
@@ -123,7 +133,7 @@ describe("node script - rolling a 3-node cluster", () => {
           const rolled = j < p.index || (j === p.index && p.phase === "node-done");
           assert.equal(
             readlinkSync(other.host.paths.binLink),
-            join(other.host.paths.installDir, rolled ? "2.9.11-local" : "2.9.10", "nats-server"),
+            join(other.host.paths.installDir, rolled ? NEXT : VERSION, "nats-server"),
             `${other.name} at ${p.phase} of ${p.node}`,
           );
           if (!rolled) assert.equal(other.host.pid(), pids[j], `${other.name} untouched before its turn`);
@@ -144,11 +154,11 @@ describe("node script - rolling a 3-node cluster", () => {
     ]);
     for (const [i, r] of rolls.entries()) {
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /akira-nats node: changes: binary -> 2\.9\.11-local\n/);
+      assert.ok(r.stdout.includes(`akira-nats node: changes: binary -> ${NEXT}\n`), r.stdout);
       assert.match(r.stdout, /akira-nats node: lame-duck mode for pid \d+: leaders move to the peers/);
       assert.ok(
         r.stdout.endsWith(
-          `akira-nats node: healthy: nats-server 2.9.11-local, ${nodes[i]?.monitorUrl}/healthz ok\n`,
+          `akira-nats node: healthy: nats-server ${NEXT}, ${nodes[i]?.monitorUrl}/healthz ok\n`,
         ),
       );
       assert.notEqual(nodes[i]?.host.pid(), pids[i]);
@@ -210,6 +220,35 @@ describe("node script - rolling a 3-node cluster", () => {
     const fixed = await runOn(second, scriptFor(second, v2, { confText: changed(second) }));
     assert.equal(fixed.code, 0, fixed.stderr);
     assert.equal((await monitorGet(second.monitorUrl, "/healthz")).status, 200);
+  });
+
+  test("peers down after the cluster formed - the untouched node waits its timeout, then lets the run go on", async () => {
+    const [first, second, third] = nodes as [ScriptedNode, ScriptedNode, ScriptedNode];
+    assert.ok(
+      existsSync(join(first.host.paths.confDir, ".jetstream-formed")),
+      "nats-1 saw the cluster formed",
+    );
+    await second.host.kill();
+    await third.host.kill();
+    // Alone, nats-1 has no meta leader; its line's health text says so (serverLines.ts).
+    const version = (JSON.parse((await monitorGet(first.monitorUrl, "/varz")).body) as { version: string })
+      .version;
+    await waitFor(async () =>
+      isLeaderlessHealth(version, (await monitorGet(first.monitorUrl, "/healthz")).body),
+    );
+    // The config nats-1 runs since the test before: nothing changes, only the health gate runs.
+    const unchanged = first.confText.replace('lame_duck_grace_period: "1s"', 'lame_duck_grace_period: "2s"');
+    const r = await runOn(first, scriptFor(first, v2, { confText: unchanged, healthTimeoutSec: 3 }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      [
+        `akira-nats node: nats-server ${NEXT} already installed in ${join(first.host.paths.installDir, NEXT)}`,
+        "akira-nats node: warning: no JetStream meta leader within 3 s (the peers are down or not deployed yet); this node was left as it was, continuing so the next nodes can come up",
+        `akira-nats node: unchanged: nats-server ${NEXT} running without a meta leader, nothing to do`,
+        "",
+      ].join("\n"),
+    );
   });
 });
 
