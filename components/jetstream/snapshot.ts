@@ -185,6 +185,8 @@ async function receiveSnapshot(
   // Handled where awaited; a failure after the end (or before the request went out) is moot.
   finished.catch(() => {});
   const fail = (err: unknown) => settle?.reject(err);
+  // A full disk (ENOSPC) or a vanished directory fails the backup instead of crashing the process.
+  out.on("error", fail);
   const armIdle = () => {
     clearTimeout(idle);
     idle = setTimeout(
@@ -211,6 +213,8 @@ async function receiveSnapshot(
         return fail(e);
       }
       if (msg.data.length === 0) return settle?.resolve();
+      // Chunks still in flight after a failure closed the file: nothing to write them to.
+      if (out.destroyed || out.writableEnded) return;
       const size = msg.data.length;
       counter.push(msg.data);
       out.write(msg.data, (werr) => {
