@@ -21,6 +21,10 @@ interface RehearseFlags {
   sabotage?: "skip-copy";
   pilotNatsServer?: string;
   gaNatsServer?: string;
+  fromNatsServer?: string;
+  toNatsServer?: string;
+  force?: boolean;
+  forceDowngrade?: boolean;
 }
 
 function positiveInt(value: string, flag: string): number {
@@ -54,6 +58,19 @@ export function registerRehearse(program: Command): void {
       "nats-server binary of the GA nodes (default: $NATS_SERVER_BIN, else the pinned line from bin/setup)",
     )
     .option("--rolling-upgrade", "rehearse a rolling upgrade of the GA cluster instead")
+    .option(
+      "--from-nats-server <path>",
+      "with --rolling-upgrade: the binary the cluster starts on (default: the newest installed line below the pinned one, 2.10.27 after bin/setup)",
+    )
+    .option(
+      "--to-nats-server <path>",
+      "with --rolling-upgrade: the binary rolled out (default: the pinned line)",
+    )
+    .option("--force", "with --rolling-upgrade: roll an upgrade that skips a minor line")
+    .option(
+      "--force-downgrade",
+      "with --rolling-upgrade: roll back down even across a minor line (outside NATS's support policy)",
+    )
     .option("--json", "JSON lines instead of text")
     // Proves the rehearsal notices a loss: the copy since the backup is left out of the cutover.
     .addOption(
@@ -78,6 +95,10 @@ export function registerRehearse(program: Command): void {
           minMessages: explicitMessages ? positiveInt(flags.messages ?? "", "--messages") : undefined,
           minDurationSec: durationMs === undefined ? undefined : durationMs / 1000,
           json: flags.json === true,
+          fromNatsServer: flags.fromNatsServer,
+          toNatsServer: flags.toNatsServer,
+          force: flags.force === true,
+          forceDowngrade: flags.forceDowngrade === true,
         });
         return;
       }

@@ -3,9 +3,9 @@
  * (`<base>/v<version>/nats-server-v<version>-linux-amd64.tar.gz`), so the node script installs
  * from a `file://` URL exactly as it installs from GitHub on a VM.
  *
- * The binary is the nats-server installed on this machine, packaged under any version string:
- * the rehearsal "upgrades" 2.9.10 to e.g. 2.9.11-local, which exercises the whole path (download,
- * SHA-256 check, versioned install, symlink swap, roll) but not a change of server behaviour.
+ * The binary is any local nats-server (default: `$NATS_SERVER_BIN`, else the pinned line),
+ * packaged under its own version for a real change of line (the rolling-upgrade rehearsal), or
+ * under another version string to roll the same binary (the node script's roll tests).
  */
 
 import { spawnSync } from "node:child_process";
@@ -38,8 +38,8 @@ export function installedNatsServerPath(bin = natsServerBin()): string {
   return path;
 }
 
-/** Packages the installed nats-server as release `version` under `<dir>/releases`. */
-export function packageLocalRelease(dir: string, version: string): LocalRelease {
+/** Packages nats-server `bin` (default: the one local servers run) as release `version` under `<dir>/releases`. */
+export function packageLocalRelease(dir: string, version: string, bin?: string): LocalRelease {
   const releases = join(dir, "releases");
   const versionDir = join(releases, `v${version}`);
   mkdirSync(versionDir, { recursive: true });
@@ -47,7 +47,7 @@ export function packageLocalRelease(dir: string, version: string): LocalRelease 
   try {
     const top = `nats-server-v${version}-linux-amd64`;
     mkdirSync(join(work, top));
-    copyFileSync(installedNatsServerPath(), join(work, top, "nats-server"));
+    copyFileSync(installedNatsServerPath(bin), join(work, top, "nats-server"));
     const tarballPath = join(versionDir, releaseTarballName(version));
     const r = spawnSync("tar", ["-czf", tarballPath, "-C", work, top], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`tar failed packaging ${version}: ${r.stderr}`);

@@ -1,121 +1,160 @@
 /**
  * The rolling-upgrade rehearsal: a local 3-node JetStream cluster under live CDR traffic, every node
- * rolled one at a time through the very node script the VMs run (components/nodeScript.ts), in the
- * order the Pulumi program chains them, each gated on the full /healthz.
- *
- * The "upgrade" installs the same nats-server binary re-packaged under another version string
- * (2.9.10 → 2.9.11-local by default): it exercises everything the roll does — download, SHA-256
- * check, versioned install, symlink swap, lame duck, restart, health gate — but not a change of
- * server behaviour between versions.
+ * rolled one at a time from one real nats-server release to another, through the very node script
+ * the VMs run (components/nodeScript.ts), in the order the Pulumi program chains them, each gated
+ * on its /healthz; then rolled back down where NATS's support policy allows it (one patch back), or
+ * where the operator forces it. Versions in the report come from each node's /varz.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
+import { unsupportedVersionChange } from "../../components/jetstream/serverLines";
+import { waitFor } from "../../components/jetstream/waitFor";
 import { CLIENT_USER } from "../../components/natsConf";
 import { createLocalCluster, randomSecrets } from "../local/localNats";
-import { packageLocalRelease } from "../local/localRelease";
+import { type LocalRelease, packageLocalRelease } from "../local/localRelease";
 import {
   monitorGet,
-  type RollProgress,
   rollNodes,
   runOn,
+  type ScriptedNode,
   scriptedNodes,
   scriptFor,
 } from "../local/scriptedNodes";
-import { CdrTraffic, type TrafficStats } from "../traffic/cdrTraffic";
+import { CdrTraffic } from "../traffic/cdrTraffic";
 import { verifyStream } from "../traffic/verify";
+import {
+  type NodeRollReport,
+  REPORT_FILE,
+  type RollingUpgradeProgress,
+  type RollingUpgradeReport,
+  type RollPhaseReport,
+} from "./rollingUpgradeReport";
+import { type RehearsalBinary, rehearsalBinary } from "./serverVersions";
+
+export { formatRollingUpgradeReport, REPORT_FILE, type RollingUpgradeProgress } from "./rollingUpgradeReport";
 
 export interface RollingUpgradeOptions {
   /** Working directory: releases, rendered configs, one host root per node. */
   readonly dir: string;
+  /** The nats-server binary the cluster starts on. */
+  readonly fromNatsServer: string;
+  /** The nats-server binary rolled out. */
+  readonly toNatsServer: string;
+  /** Roll an upgrade that skips a minor line (outside the support policy). Default false. */
+  readonly force?: boolean;
+  /** Roll back down even where the support policy does not cover it (across minors). Default false. */
+  readonly forceDowngrade?: boolean;
   /** One loopback address per node. Default 127.0.0.2–127.0.0.4. */
   readonly hosts?: readonly string[];
   /** `random` (default) free ports, or `vm`: 4222/6222/8222 on every address as on the VMs. */
   readonly ports?: "vm" | "random";
-  /** CDRs per second during the roll. Default 50. */
+  /** CDRs per second during the rolls. Default 50. */
   readonly ratePerSec?: number;
-  /** Traffic runs at least this long, and always until the roll is over plus one second. Default 0. */
+  /** Traffic runs at least this long, and always until the rolls are over plus one second. */
   readonly minDurationSec?: number;
-  /** Traffic runs until at least this many CDRs were published (and the roll is over). Default 0. */
+  /** Traffic runs until at least this many CDRs were published (and the rolls are over). */
   readonly minMessages?: number;
-  /** Version running before the roll. Default `2.9.10`. */
-  readonly fromVersion?: string;
-  /** Version rolled out. Default `2.9.11-local`. */
-  readonly toVersion?: string;
-  /**
-   * `lame_duck_grace_period` of the rehearsal's nodes. Default: the rendered config's (10 s, as
-   * on the VMs). A shorter one shortens every node's lame duck; `lame_duck_duration` stays 30 s.
-   */
+  /** `lame_duck_grace_period` of the nodes. Default: the rendered config's (10 s, as on the VMs). */
   readonly lameDuckGracePeriod?: string;
   /** Stream to create (R3) and publish to. Default `AKIRA_CDR`. */
   readonly stream?: string;
   readonly onProgress?: (event: RollingUpgradeProgress) => void;
 }
 
-export type RollingUpgradeProgress =
-  | { readonly phase: "cluster-up"; readonly nodes: readonly string[] }
-  | { readonly phase: "traffic-started"; readonly ratePerSec: number }
-  | (RollProgress & { readonly streamLeader?: string })
-  | { readonly phase: "verified"; readonly stored: number; readonly lost: number };
-
-export interface NodeRollReport {
-  readonly name: string;
-  readonly ok: boolean;
-  /** Wall time of this node's script: lame duck, swap, start, health gate. */
-  readonly ms: number;
-  /** The stream's leader just before and just after this node rolled. */
-  readonly streamLeaderBefore: string;
-  readonly streamLeaderAfter: string;
-  /** The script's error output when it failed. */
-  readonly error?: string;
+/**
+ * Why this up-roll may not run, or undefined. Refused before anything starts: an upgrade that
+ * skips a minor line without `force`, or two binaries of the same release.
+ */
+export function upgradeRefusal(
+  from: RehearsalBinary,
+  to: RehearsalBinary,
+  force: boolean,
+): string | undefined {
+  if (from.version === to.version) {
+    return `--from-nats-server and --to-nats-server are both nats-server ${from.version}: nothing to roll`;
+  }
+  const reason = unsupportedVersionChange(from.version, to.version);
+  if (reason !== undefined && !force)
+    return `refusing the rolling upgrade: ${reason}; add --force to roll it anyway`;
+  return undefined;
 }
 
-export interface RollingUpgradeReport {
-  readonly ok: boolean;
-  readonly fromVersion: string;
-  readonly toVersion: string;
-  readonly stream: string;
-  readonly ratePerSec: number;
-  /** In roll order. */
-  readonly nodes: readonly NodeRollReport[];
-  readonly totalMs: number;
-  readonly published: number;
-  readonly acked: number;
-  /** Messages never acknowledged despite retries. Target 0. */
-  readonly failedPublishes: number;
-  /** Single attempts that timed out or errored and were retried. */
-  readonly failedAttempts: number;
-  /** Longest time without any ack while publishing. */
-  readonly maxPublishGapMs: number;
-  readonly stored: number;
-  /** Acknowledged CDRs missing from the stream. Target 0. */
-  readonly lost: number;
-  readonly duplicates: number;
+/** Why the way back down is skipped, or undefined when it runs. */
+export function downgradeSkip(from: string, to: string, forced: boolean): string | undefined {
+  const reason = unsupportedVersionChange(to, from);
+  if (reason === undefined || forced) return undefined;
+  return `${reason}; add --force-downgrade to roll back down anyway`;
 }
 
-/** Written into `dir` at the end of a run. */
-export const REPORT_FILE = "rolling-upgrade-report.json";
+const varzVersion = async (n: ScriptedNode): Promise<string> =>
+  (JSON.parse((await monitorGet(n.monitorUrl, "/varz")).body || "{}") as { version?: string }).version ?? "";
 
-const DEFAULTS = {
-  ratePerSec: 50,
-  fromVersion: "2.9.10",
-  toVersion: "2.9.11-local",
-  stream: "AKIRA_CDR",
-} as const;
+interface RollContext {
+  readonly nodes: readonly ScriptedNode[];
+  readonly traffic: CdrTraffic;
+  readonly leader: () => Promise<string>;
+  readonly emit: (e: RollingUpgradeProgress) => void;
+}
+
+/** Rolls every node to `release`, recording each node's version and the stream's leader around it. */
+async function rollPhase(ctx: RollContext, from: string, release: LocalRelease): Promise<RollPhaseReport> {
+  ctx.emit({ phase: "roll", from, to: release.version });
+  const started = Date.now();
+  const failedBefore = ctx.traffic.stats().failed;
+  const seen: Record<string, { leaderBefore: string; leaderAfter: string; before: string; after: string }> =
+    {};
+  const rolls = await rollNodes(
+    ctx.nodes,
+    (n) => scriptFor(n, release),
+    async (p) => {
+      const node = ctx.nodes[p.index] as ScriptedNode;
+      const streamLeader = await ctx.leader();
+      const version = await varzVersion(node);
+      const entry = seen[p.node] ?? { leaderBefore: "", leaderAfter: "", before: "", after: "" };
+      seen[p.node] = entry;
+      if (p.phase === "node-start") Object.assign(entry, { leaderBefore: streamLeader, before: version });
+      else Object.assign(entry, { leaderAfter: streamLeader, after: version });
+      ctx.emit({ ...p, streamLeader, version });
+    },
+  );
+  const nodes: NodeRollReport[] = rolls.map((r) => ({
+    name: r.name,
+    ok: r.code === 0,
+    versionBefore: seen[r.name]?.before ?? "",
+    versionAfter: seen[r.name]?.after ?? "",
+    ms: r.ms,
+    streamLeaderBefore: seen[r.name]?.leaderBefore ?? "",
+    streamLeaderAfter: seen[r.name]?.leaderAfter ?? "",
+    ...(r.code === 0 ? {} : { error: r.stderr.trim() }),
+  }));
+  return {
+    fromVersion: from,
+    toVersion: release.version,
+    nodes,
+    failedPublishes: ctx.traffic.stats().failed - failedBefore,
+    maxPublishGapMs: ctx.traffic.maxGapBetween(started, Date.now()),
+    ms: Date.now() - started,
+  };
+}
+
+const allRolled = (phase: RollPhaseReport, count: number) =>
+  phase.nodes.length === count && phase.nodes.every((n) => n.ok && n.versionAfter === phase.toVersion);
 
 /** Runs the rehearsal, writes {@link REPORT_FILE} into `dir`; the cluster is stopped before it returns. */
 export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promise<RollingUpgradeReport> {
-  const ratePerSec = opts.ratePerSec ?? DEFAULTS.ratePerSec;
-  const fromVersion = opts.fromVersion ?? DEFAULTS.fromVersion;
-  const toVersion = opts.toVersion ?? DEFAULTS.toVersion;
-  const streamName = opts.stream ?? DEFAULTS.stream;
+  const ratePerSec = opts.ratePerSec ?? 50;
+  const streamName = opts.stream ?? "AKIRA_CDR";
   const emit = opts.onProgress ?? (() => {});
-  if (fromVersion === toVersion)
-    throw new Error(`fromVersion and toVersion are both ${fromVersion}: nothing to roll`);
+  const fromBin = rehearsalBinary(opts.fromNatsServer, "--from-nats-server");
+  const toBin = rehearsalBinary(opts.toNatsServer, "--to-nats-server");
+  const refused = upgradeRefusal(fromBin, toBin, opts.force === true);
+  if (refused !== undefined) throw new Error(refused);
+  const skipDown = downgradeSkip(fromBin.version, toBin.version, opts.forceDowngrade === true);
 
-  const from = packageLocalRelease(opts.dir, fromVersion);
-  const to = packageLocalRelease(opts.dir, toVersion);
+  const from = packageLocalRelease(opts.dir, fromBin.version, fromBin.bin);
+  const to = packageLocalRelease(opts.dir, toBin.version, toBin.bin);
   const secrets = randomSecrets();
   const cluster = await createLocalCluster({
     dir: join(opts.dir, "render"),
@@ -137,11 +176,18 @@ export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promi
   try {
     const first = await Promise.all(nodes.map((n) => runOn(n, scriptFor(n, from))));
     first.forEach((r, i) => {
-      if (r.code !== 0)
-        throw new Error(`starting ${nodes[i]?.name} with ${fromVersion} failed:\n${r.stderr}`);
+      if (r.code !== 0) throw new Error(`starting ${nodes[i]?.name} on ${from.version} failed:\n${r.stderr}`);
     });
-    await waitAllHealthy(nodes.map((n) => n.monitorUrl));
-    emit({ phase: "cluster-up", nodes: nodes.map((n) => n.name) });
+    for (const n of nodes) {
+      await waitFor(
+        async () => ((await monitorGet(n.monitorUrl, "/healthz")).status === 200 ? true : undefined),
+        {
+          timeoutMs: 60_000,
+          what: `${n.name}/healthz`,
+        },
+      );
+    }
+    emit({ phase: "cluster-up", nodes: nodes.map((n) => n.name), version: from.version });
 
     nc = await connectNats({ ...target, reconnect: true, name: "akira-rehearsal-admin" });
     const jsm = await nc.jetstreamManager();
@@ -149,7 +195,7 @@ export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promi
       name: streamName,
       subjects: ["akira.cdr.>"],
       num_replicas: 3,
-      duplicate_window: 120_000_000_000,
+      duplicate_window: 120e9,
     });
     const leader = async (): Promise<string> =>
       (await jsm.streams.info(streamName).catch(() => undefined))?.cluster?.leader ?? "";
@@ -158,56 +204,47 @@ export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promi
     traffic = new CdrTraffic({ target, ratePerSec, consumer: false });
     await traffic.start();
     emit({ phase: "traffic-started", ratePerSec });
-    await waitFor(
-      () => (traffic as CdrTraffic).stats().acked >= Math.min(ratePerSec, 20),
-      15_000,
-      "first acks",
-    );
+    const t = traffic;
+    await waitFor(async () => (t.stats().acked >= Math.min(ratePerSec, 20) ? true : undefined), {
+      timeoutMs: 15_000,
+      what: "the first acks",
+    });
+    const ctx: RollContext = { nodes, traffic: t, leader, emit };
+    const up = await rollPhase(ctx, from.version, to);
+    let rollback: RollPhaseReport | { skipped: string };
+    if (!allRolled(up, nodes.length)) rollback = { skipped: "the upgrade did not complete" };
+    else if (skipDown !== undefined) {
+      rollback = { skipped: skipDown };
+      emit({ phase: "roll-skipped", reason: skipDown });
+    } else rollback = await rollPhase(ctx, to.version, from);
 
-    const leaders: Record<string, { before: string; after: string }> = {};
-    const rolls = await rollNodes(
-      nodes,
-      (n) => scriptFor(n, to),
-      async (p) => {
-        const streamLeader = await leader();
-        const entry = leaders[p.node] ?? { before: "", after: "" };
-        leaders[p.node] = entry;
-        if (p.phase === "node-start") entry.before = streamLeader;
-        else entry.after = streamLeader;
-        emit({ ...p, streamLeader });
-      },
-    );
     const rollMs = Date.now() - startedAt;
-    const minMs = (opts.minDurationSec ?? 0) * 1000;
-    await new Promise((r) => setTimeout(r, Math.max(1000, minMs - rollMs)));
+    await new Promise((r) => setTimeout(r, Math.max(1000, (opts.minDurationSec ?? 0) * 1000 - rollMs)));
     const minMessages = opts.minMessages ?? 0;
-    const rest = Math.max(0, minMessages - traffic.stats().published);
-    await waitFor(
-      () => (traffic as CdrTraffic).stats().published >= minMessages,
-      Math.ceil((rest / ratePerSec) * 1000) + 30_000,
-      `${minMessages} published CDRs`,
-    );
-    const stats: TrafficStats = await traffic.stop();
+    const rest = Math.max(0, minMessages - t.stats().published);
+    await waitFor(async () => (t.stats().published >= minMessages ? true : undefined), {
+      timeoutMs: Math.ceil((rest / ratePerSec) * 1000) + 30_000,
+      what: `${minMessages} published CDRs`,
+    });
+    const stats = await t.stop();
     traffic = undefined;
     const verified = await verifyStream(nc, streamName, stats.ackedIds);
     emit({ phase: "verified", stored: verified.stored, lost: verified.lost });
 
-    const nodeReports: NodeRollReport[] = rolls.map((r) => ({
-      name: r.name,
-      ok: r.code === 0,
-      ms: r.ms,
-      streamLeaderBefore: leaders[r.name]?.before ?? "",
-      streamLeaderAfter: leaders[r.name]?.after ?? "",
-      ...(r.code === 0 ? {} : { error: r.stderr.trim() }),
-    }));
-    const allRolled = nodeReports.length === nodes.length && nodeReports.every((n) => n.ok);
+    const downOk = "skipped" in rollback ? skipDown !== undefined : allRolled(rollback, nodes.length);
     const report: RollingUpgradeReport = {
-      ok: allRolled && stats.failed === 0 && verified.lost === 0 && verified.duplicates === 0,
-      fromVersion,
-      toVersion,
+      ok:
+        allRolled(up, nodes.length) &&
+        downOk &&
+        stats.failed === 0 &&
+        verified.lost === 0 &&
+        verified.duplicates === 0,
+      fromVersion: from.version,
+      toVersion: to.version,
       stream: streamName,
       ratePerSec,
-      nodes: nodeReports,
+      nodes: up.nodes,
+      rollback,
       totalMs: Date.now() - startedAt,
       published: stats.published,
       acked: stats.acked,
@@ -225,41 +262,4 @@ export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promi
     await nc?.close().catch(() => undefined);
     await Promise.all(nodes.map((n) => n.host.stop()));
   }
-}
-
-/** One line per node plus the totals, for the terminal. */
-export function formatRollingUpgradeReport(r: RollingUpgradeReport): string {
-  const lines = [
-    `rolling upgrade ${r.fromVersion} -> ${r.toVersion} of ${r.nodes.length} node(s) under ${r.ratePerSec} CDR/s: ${r.ok ? "ok" : "FAILED"}`,
-    ...r.nodes.map(
-      (n, i) =>
-        `  ${i + 1}. ${n.name}: ${n.ok ? "rolled" : "FAILED"} in ${(n.ms / 1000).toFixed(1)} s (stream leader ${n.streamLeaderBefore || "-"} -> ${n.streamLeaderAfter || "-"})${n.error === undefined ? "" : `\n     ${n.error.split("\n").at(-1)}`}`,
-    ),
-    `  publishes: ${r.published} sent, ${r.acked} acked, ${r.failedPublishes} failed (${r.failedAttempts} attempts retried), longest gap ${r.maxPublishGapMs} ms`,
-    `  stream ${r.stream}: ${r.stored} stored, ${r.lost} lost, ${r.duplicates} duplicates`,
-  ];
-  return `${lines.join("\n")}\n`;
-}
-
-async function waitAllHealthy(monitorUrls: readonly string[], timeoutMs = 60_000): Promise<void> {
-  for (const url of monitorUrls) {
-    await waitFor(
-      async () => (await monitorGet(url, "/healthz")).status === 200,
-      timeoutMs,
-      `${url}/healthz`,
-    );
-  }
-}
-
-async function waitFor(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`rolling-upgrade rehearsal: ${what} not reached within ${timeoutMs} ms`);
 }

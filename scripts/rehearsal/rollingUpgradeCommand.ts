@@ -5,11 +5,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
-  formatRollingUpgradeReport,
-  REPORT_FILE,
-  type RollingUpgradeProgress,
-  rehearseRollingUpgrade,
-} from "./rollingUpgrade";
+  compareVersions,
+  DEBIAN_BUILDS,
+  OLDEST_PILOT_NATS_VERSION,
+  PINNED_NATS_VERSION,
+} from "../../components/jetstream/serverLines";
+import { natsServerBinFor } from "../local/natsServerBin";
+import { rehearseRollingUpgrade } from "./rollingUpgrade";
+import { formatRollingUpgradeReport, REPORT_FILE, type RollingUpgradeProgress } from "./rollingUpgradeReport";
 
 export interface RollingUpgradeCommandOptions {
   readonly reportDir: string;
@@ -19,6 +22,32 @@ export interface RollingUpgradeCommandOptions {
   readonly minDurationSec?: number;
   readonly json: boolean;
   readonly write?: (text: string) => void;
+  /** Default: the newest installed line below the pinned one ({@link defaultFromNatsServer}). */
+  readonly fromNatsServer?: string;
+  /** Default: the pinned line. */
+  readonly toNatsServer?: string;
+  readonly force?: boolean;
+  readonly forceDowngrade?: boolean;
+  /** Lame-duck grace period of the nodes; default the rendered config's. */
+  readonly lameDuckGracePeriod?: string;
+}
+
+/** The newest line below the pinned one that this machine has (bin/setup installs 2.10.27). */
+export function defaultFromNatsServer(): string {
+  const below = [...Object.keys(DEBIAN_BUILDS), OLDEST_PILOT_NATS_VERSION]
+    .filter((v) => compareVersions(v, PINNED_NATS_VERSION) < 0)
+    .sort(compareVersions)
+    .reverse();
+  for (const v of below) {
+    try {
+      return natsServerBinFor(v);
+    } catch {
+      // not installed here: try the next older line
+    }
+  }
+  throw new Error(
+    `no nats-server older than the pinned ${PINNED_NATS_VERSION} is installed: run bin/setup, or pass --from-nats-server PATH`,
+  );
 }
 
 /** `rolling-upgrade: node-done node=nats-1 ms=1409 streamLeader=nats-2`. */
@@ -39,6 +68,11 @@ export async function runRollingUpgradeRehearsal(opts: RollingUpgradeCommandOpti
     ratePerSec: opts.ratePerSec,
     minMessages: opts.minMessages,
     minDurationSec: opts.minDurationSec,
+    fromNatsServer: opts.fromNatsServer ?? defaultFromNatsServer(),
+    toNatsServer: opts.toNatsServer ?? natsServerBinFor(PINNED_NATS_VERSION),
+    force: opts.force,
+    forceDowngrade: opts.forceDowngrade,
+    lameDuckGracePeriod: opts.lameDuckGracePeriod,
     onProgress: (e) =>
       write(opts.json ? `${JSON.stringify({ event: "rolling-upgrade", ...e })}\n` : `${progressLine(e)}\n`),
   });

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { binaryVersion, natsServerBin } from "../../scripts/local/natsServerBin";
 import { rehearse } from "../../scripts/rehearsal/rehearse";
 import { tempDir } from "../helpers/localNats";
 
@@ -91,6 +92,9 @@ test("rehearse - cutover, failover and rollback under traffic lose nothing", {
   });
   assert.deepEqual(report.failures, [], out);
   assert.equal(report.ok, true);
+  // Both sides run the line under test, as each server's /varz says.
+  const line = binaryVersion(natsServerBin());
+  assert.deepEqual([report.pilotVersion, report.gaVersion], [line, line]);
   assert.equal(report.lost, 0);
   assert.equal(report.duplicates, 0);
   assert.equal(report.stored, report.acked);
