@@ -30,6 +30,7 @@ import {
   streamInfoRaw,
 } from "./jsApiRequest";
 import { waitReplicasCurrent } from "./replicas";
+import { snapshotUnreadable } from "./serverLines";
 import { BACKUP_DATA_FILE, BACKUP_META_FILE } from "./snapshot";
 
 export interface RestoreProgress {
@@ -82,6 +83,8 @@ export interface RestoreResult {
 export interface BackupMeta {
   readonly config: StreamConfigJson;
   readonly state: StreamStateJson;
+  /** The nats-server version the backup was taken from (absent in natscli's backups). */
+  readonly server_version?: string;
 }
 
 /** Reads and checks backup.json; every failure names the file and what is wrong with it. */
@@ -146,6 +149,13 @@ export async function restoreStream(
     (!Number.isInteger(opts.replicas) || opts.replicas < 1 || opts.replicas > 5)
   ) {
     throw new AkiraNatsError("bad-replicas", `replicas must be an integer from 1 to 5, got ${opts.replicas}`);
+  }
+  const unreadable = snapshotUnreadable(meta.server_version, nc.info?.version);
+  if (unreadable !== undefined) {
+    throw new AkiraNatsError(
+      "snapshot-format",
+      `cannot restore ${name} here: ${unreadable}; nothing was sent. Restore it on nats-server ${meta.server_version} or newer, or carry the messages over instead (akira-nats rollback copies them message by message)`,
+    );
   }
   if (await streamExists(nc, name)) {
     throw new AkiraNatsError(

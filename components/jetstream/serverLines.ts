@@ -57,6 +57,12 @@ export interface ServerLine {
    * 300 backups under 10k publishes a second. Restores accept such messages and report them.
    */
   readonly snapshotMayOutrunState: boolean;
+  /**
+   * The snapshot (tar) format a line writes; a server reads its own and older ones only. Measured:
+   * 2.15.1's snapshots fail to restore on 2.10.27 and 2.9.10 ("archive/tar: invalid tar header",
+   * 10062); 2.10 and 2.9 snapshots restore on every line. 2.11–2.14 are taken to write 2.15's.
+   */
+  readonly snapshotFormat: 1 | 2;
 }
 
 const LINES: readonly ServerLine[] = [
@@ -67,6 +73,7 @@ const LINES: readonly ServerLine[] = [
     standaloneStreamCluster: "absent",
     firstLeaderNeedsAllPeers: false,
     snapshotMayOutrunState: true,
+    snapshotFormat: 1,
   },
   {
     line: "2.10",
@@ -75,6 +82,7 @@ const LINES: readonly ServerLine[] = [
     standaloneStreamCluster: "leader-only",
     firstLeaderNeedsAllPeers: false,
     snapshotMayOutrunState: true,
+    snapshotFormat: 1,
   },
   {
     // A restarted lone node of 2.11 and later reports that it is recovering the meta layer for as
@@ -88,6 +96,7 @@ const LINES: readonly ServerLine[] = [
     standaloneStreamCluster: "leader-only",
     firstLeaderNeedsAllPeers: true,
     snapshotMayOutrunState: false,
+    snapshotFormat: 2,
   },
 ];
 
@@ -177,4 +186,16 @@ export function unsupportedVersionChange(from: string, to: string): string | und
     return `${from} → ${to} skips ${change.minorsAhead - 1} minor line(s): upgrade one minor line at a time, or back up the streams and restore them on the new line`;
   }
   return undefined;
+}
+
+/**
+ * Why a snapshot written by `backupVersion` cannot be restored on `serverVersion`, or undefined
+ * when it can (or either version is unknown).
+ */
+export function snapshotUnreadable(backupVersion: string | undefined, serverVersion: string | undefined) {
+  if (backupVersion === undefined || serverVersion === undefined) return undefined;
+  if (parseVersion(backupVersion) === undefined || parseVersion(serverVersion) === undefined)
+    return undefined;
+  if (serverLine(backupVersion).snapshotFormat <= serverLine(serverVersion).snapshotFormat) return undefined;
+  return `the backup was taken on nats-server ${backupVersion}, whose snapshot format nats-server ${serverVersion} cannot read (it answers "invalid tar header")`;
 }

@@ -105,7 +105,9 @@ export async function backupStream(
   const out = createWriteStream(dataPath, { mode: 0o600 });
   try {
     const { response, dataBytes, chunks } = await receiveSnapshot(nc, stream, out, opts);
-    const meta = { config: response.config, state: response.state };
+    // natscli's layout plus the server's version (its decoder ignores the extra key): a restore on
+    // an older line can then refuse a snapshot format it cannot read, before uploading anything.
+    const meta = { config: response.config, state: response.state, server_version: nc.info?.version };
     await writeFile(join(dir, BACKUP_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
     return {
       stream,

@@ -120,7 +120,8 @@ describe("stream backup and restore - 3-node cluster", () => {
     );
     assert.deepEqual(readdirSync(dir).sort(), ["backup.json", "stream.tar.s2"]);
     const meta = JSON.parse(readFileSync(join(dir, "backup.json"), "utf8"));
-    assert.deepEqual(Object.keys(meta), ["config", "state"]);
+    assert.deepEqual(Object.keys(meta), ["config", "state", "server_version"]);
+    assert.equal(meta.server_version, nc.info?.version);
     assert.equal(meta.config.name, "CDR_RT");
     assert.equal(meta.state.num_deleted, DELETED.length);
     assert.equal(readFileSync(join(dir, "stream.tar.s2")).length, backup.dataBytes);
