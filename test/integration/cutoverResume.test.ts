@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { StorageType } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
 import { createLocalCluster, randomSecrets } from "../../scripts/local/localNats";
+import { binaryVersion, natsServerBin } from "../../scripts/local/natsServerBin";
 import { rehearsalConfig } from "../../scripts/rehearsal/rehearsalConfig";
 import { ProcedureContext } from "../../scripts/runbook/context";
 import { cutoverSteps } from "../../scripts/runbook/cutover";
@@ -31,7 +32,8 @@ test("cutover - interrupted after the restore, --resume copies what the pilot to
   await publish(1, 40);
 
   const hookCalls: string[] = [];
-  const config = rehearsalConfig(pilot.secrets, "127.0.0.1", 3);
+  // The staging stack records what the pilot really runs, as the cutover's preflight checks it.
+  const config = rehearsalConfig(pilot.secrets, "127.0.0.1", 3, binaryVersion(natsServerBin()));
   const ctx = () =>
     new ProcedureContext(
       new LocalInfra({ pilot, ga, config: { staging: config.staging, ga: config.ga } }),
