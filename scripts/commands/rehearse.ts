@@ -60,7 +60,7 @@ export function registerRehearse(program: Command): void {
     .option("--rolling-upgrade", "rehearse a rolling upgrade of the GA cluster instead")
     .option(
       "--from-nats-server <path>",
-      "with --rolling-upgrade: the binary the cluster starts on (default: the newest installed line below the pinned one, 2.10.27 after bin/setup)",
+      "with --rolling-upgrade: the binary the cluster starts on (default: the oldest pilot line, Debian's 2.9.10)",
     )
     .option(
       "--to-nats-server <path>",

@@ -22,9 +22,9 @@ export interface RollingUpgradeCommandOptions {
   readonly minDurationSec?: number;
   readonly json: boolean;
   readonly write?: (text: string) => void;
-  /** Default: the newest installed line below the pinned one ({@link defaultFromNatsServer}). */
+  /** Default: the oldest pilot line ({@link defaultRollPair}). */
   readonly fromNatsServer?: string;
-  /** Default: the pinned line. */
+  /** Default: the next line installed above it ({@link defaultRollPair}). */
   readonly toNatsServer?: string;
   readonly force?: boolean;
   readonly forceDowngrade?: boolean;
@@ -32,21 +32,25 @@ export interface RollingUpgradeCommandOptions {
   readonly lameDuckGracePeriod?: string;
 }
 
-/** The newest line below the pinned one that this machine has (bin/setup installs 2.10.27). */
-export function defaultFromNatsServer(): string {
-  const below = [...Object.keys(DEBIAN_BUILDS), OLDEST_PILOT_NATS_VERSION]
-    .filter((v) => compareVersions(v, PINNED_NATS_VERSION) < 0)
-    .sort(compareVersions)
-    .reverse();
-  for (const v of below) {
+/**
+ * The default pair: the oldest pilot line (Debian's 2.9.10) and the next line this machine has
+ * (2.10.27 after bin/setup), a roll within the support policy. The jump to the pinned line skips
+ * minor lines that Debian does not carry and needs `--to-nats-server … --force`.
+ */
+export function defaultRollPair(): { from: string; to: string } {
+  const from = natsServerBinFor(OLDEST_PILOT_NATS_VERSION);
+  const above = [...Object.keys(DEBIAN_BUILDS), PINNED_NATS_VERSION]
+    .filter((v) => compareVersions(v, OLDEST_PILOT_NATS_VERSION) > 0)
+    .sort(compareVersions);
+  for (const v of above) {
     try {
-      return natsServerBinFor(v);
+      return { from, to: natsServerBinFor(v) };
     } catch {
-      // not installed here: try the next older line
+      // not installed here: try the next newer line
     }
   }
   throw new Error(
-    `no nats-server older than the pinned ${PINNED_NATS_VERSION} is installed: run bin/setup, or pass --from-nats-server PATH`,
+    `no nats-server newer than ${OLDEST_PILOT_NATS_VERSION} is installed: run bin/setup, or pass --to-nats-server PATH`,
   );
 }
 
@@ -68,8 +72,8 @@ export async function runRollingUpgradeRehearsal(opts: RollingUpgradeCommandOpti
     ratePerSec: opts.ratePerSec,
     minMessages: opts.minMessages,
     minDurationSec: opts.minDurationSec,
-    fromNatsServer: opts.fromNatsServer ?? defaultFromNatsServer(),
-    toNatsServer: opts.toNatsServer ?? natsServerBinFor(PINNED_NATS_VERSION),
+    fromNatsServer: opts.fromNatsServer ?? defaultRollPair().from,
+    toNatsServer: opts.toNatsServer ?? defaultRollPair().to,
     force: opts.force,
     forceDowngrade: opts.forceDowngrade,
     lameDuckGracePeriod: opts.lameDuckGracePeriod,

@@ -62,10 +62,13 @@ export interface RollingUpgradeReport {
   readonly failedAttempts: number;
   /** Longest time without any ack while publishing. */
   readonly maxPublishGapMs: number;
-  readonly stored: number;
+  /** The following three are null when the stream could not be read back ({@link readError}). */
+  readonly stored: number | null;
   /** Acknowledged CDRs missing from the stream at the end. Target 0. */
-  readonly lost: number;
-  readonly duplicates: number;
+  readonly lost: number | null;
+  readonly duplicates: number | null;
+  /** Why the stream could not be read back at the end (e.g. after a forced downgrade). */
+  readonly readError?: string;
 }
 
 function nodeLines(nodes: readonly NodeRollReport[]): string[] {
@@ -86,7 +89,9 @@ export function formatRollingUpgradeReport(r: RollingUpgradeReport): string {
       : `rolling back down ${back.fromVersion} -> ${back.toVersion}: ${back.failedPublishes} failed publishes, longest gap ${back.maxPublishGapMs} ms`,
     ...("skipped" in back ? [] : nodeLines(back.nodes)),
     `  publishes: ${r.published} sent, ${r.acked} acked, ${r.failedPublishes} failed (${r.failedAttempts} attempts retried), longest gap ${r.maxPublishGapMs} ms`,
-    `  stream ${r.stream}: ${r.stored} stored, ${r.lost} lost, ${r.duplicates} duplicates`,
+    r.readError === undefined
+      ? `  stream ${r.stream}: ${r.stored} stored, ${r.lost} lost, ${r.duplicates} duplicates`
+      : `  stream ${r.stream}: could not be read back: ${r.readError}`,
   ];
   return `${lines.join("\n")}\n`;
 }
