@@ -35,6 +35,17 @@ export interface Advisory {
   readonly affected: readonly AffectedRange[];
 }
 
+// Advisories published together share their ranges (March and June 2026).
+const FIXED_IN_2_11_15_AND_2_12_6: readonly AffectedRange[] = [
+  { introduced: "2.0.0", fixed: "2.11.15" },
+  { introduced: "2.12.0", fixed: "2.12.6" },
+];
+const FIXED_IN_2_11_16_2_12_7_AND_2_14_0: readonly AffectedRange[] = [
+  { introduced: "2.0.0", fixed: "2.11.16" },
+  { introduced: "2.12.0", fixed: "2.12.7" },
+  { introduced: "2.13.0", fixed: "2.14.0" },
+];
+
 export const ADVISORIES: readonly Advisory[] = [
   {
     id: "CVE-2025-30215",
@@ -61,52 +72,35 @@ export const ADVISORIES: readonly Advisory[] = [
     aliases: ["GHSA-9983-vrx2-fg9c"],
     published: "2026-03-24",
     impact: "a user allowed to restore one JetStream stream can restore into other stream names",
-    affected: [
-      { introduced: "2.0.0", fixed: "2.11.15" },
-      { introduced: "2.12.0", fixed: "2.12.6" },
-    ],
+    affected: FIXED_IN_2_11_15_AND_2_12_6,
   },
   {
     id: "CVE-2026-33248",
     aliases: ["GHSA-3f24-pcvm-5jqc"],
     published: "2026-03-24",
     impact: "mTLS verify_and_map identities bypassable for some certificate DN patterns",
-    affected: [
-      { introduced: "2.0.0", fixed: "2.11.15" },
-      { introduced: "2.12.0", fixed: "2.12.6" },
-    ],
+    affected: FIXED_IN_2_11_15_AND_2_12_6,
   },
   {
     id: "CVE-2026-33246",
     aliases: [],
     published: "2026-03",
     impact: "the Nats-Request-Info header can be spoofed through a leafnode connection",
-    affected: [
-      { introduced: "2.0.0", fixed: "2.11.15" },
-      { introduced: "2.12.0", fixed: "2.12.6" },
-    ],
+    affected: FIXED_IN_2_11_15_AND_2_12_6,
   },
   {
     id: "GHSA-38x3-76xf-cq45",
     aliases: ["NATS-2026-16"],
     published: "2026-06-29",
     impact: "with no_auth_user set, an unauthenticated peer can bypass route or leafnode authentication",
-    affected: [
-      { introduced: "2.0.0", fixed: "2.11.16" },
-      { introduced: "2.12.0", fixed: "2.12.7" },
-      { introduced: "2.13.0", fixed: "2.14.0" },
-    ],
+    affected: FIXED_IN_2_11_16_2_12_7_AND_2_14_0,
   },
   {
     id: "GHSA-jx8g-9g95-6322",
     aliases: ["NATS-2026-18"],
     published: "2026-06-29",
     impact: "a queue subscription can bypass a plain subject deny permission",
-    affected: [
-      { introduced: "2.0.0", fixed: "2.11.16" },
-      { introduced: "2.12.0", fixed: "2.12.7" },
-      { introduced: "2.13.0", fixed: "2.14.0" },
-    ],
+    affected: FIXED_IN_2_11_16_2_12_7_AND_2_14_0,
   },
   {
     id: "GHSA-7qmq-8cc4-hxwg",
