@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { waitFor } from "../../components/jetstream/waitFor";
 import {
   CLIENT_PORT,
   CLIENT_USER,
@@ -304,11 +305,38 @@ function deployment(nodes: LocalNatsNode[], secrets: LocalSecrets): LocalDeploym
     },
     async waitHealthy(timeoutMs = 30_000) {
       await Promise.all(nodes.map((n) => n.waitHealthy(timeoutMs)));
+      // Every /healthz ok is not yet "every peer usable": on 2.15 the meta leader can still flag a
+      // peer offline for a moment, and a replica placed then fails with 10005 (peer offline).
+      if (nodes.length > 1) await waitMetaGroupFormed(nodes, timeoutMs);
     },
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
     },
   };
+}
+
+interface MetaClusterJsz {
+  readonly meta_cluster?: {
+    readonly leader?: string;
+    readonly replicas?: readonly { readonly current: boolean; readonly offline?: boolean }[];
+  };
+}
+
+/** Resolves once the meta leader sees every other node online and current. */
+async function waitMetaGroupFormed(nodes: readonly LocalNatsNode[], timeoutMs: number): Promise<void> {
+  const formed = async (n: LocalNatsNode) => {
+    const res = await fetch(`${n.monitorUrl}/jsz?leader-only=true`, { signal: AbortSignal.timeout(1000) });
+    if (!res.ok) return false;
+    const replicas = ((await res.json()) as MetaClusterJsz).meta_cluster?.replicas ?? [];
+    return replicas.length === nodes.length - 1 && replicas.every((r) => r.current && r.offline !== true);
+  };
+  await waitFor(
+    async () => {
+      for (const n of nodes) if (n.running && (await formed(n).catch(() => false))) return true;
+      return undefined;
+    },
+    { timeoutMs, what: `the JetStream meta group of ${nodes.map((n) => n.spec.name).join(", ")} formed` },
+  );
 }
 
 /** Random passwords for a throwaway deployment. */
