@@ -66,15 +66,23 @@ function run(pass: Pass): Promise<Tally> {
     ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...pass.files],
     { cwd: ROOT, env: { ...process.env, NATS_SERVER_BIN: pass.bin }, stdio: ["ignore", "pipe", "inherit"] },
   );
-  let tail = "";
+  // The runner's closing figures ("ℹ pass 391"), read line by line as they stream past: a long
+  // list of failing tests follows them, so they are not at the end of the output.
+  const figures: Record<string, number> = {};
+  let partial = "";
   child.stdout.on("data", (chunk: Buffer) => {
     process.stdout.write(chunk);
-    tail = (tail + chunk.toString()).slice(-4000);
+    const lines = (partial + chunk.toString()).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      const m = /^ℹ (pass|fail|cancelled|skipped) (\d+)$/.exec(line);
+      if (m !== null) figures[m[1] as string] = Number(m[2]);
+    }
   });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (code) => {
-      const figure = (label: string) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(tail)?.[1] ?? 0);
+      const figure = (label: string) => figures[label] ?? 0;
       const tally = {
         passed: figure("pass"),
         failed: figure("fail") + figure("cancelled"),

@@ -5,9 +5,9 @@
  * so the rehearsal's preflight runs the real rules.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { utils } from "ssh2";
 import { PINNED_NATS_VERSION, unsupportedVersionChange } from "../../components/jetstream/serverLines";
 import type { LocalSecrets } from "../local/localNats";
+import { throwawayEd25519KeyPair } from "../local/throwawayKeys";
 import type { RawStackConfig } from "../runbook/infra";
 
 export const REHEARSAL_STREAM = "AKIRA_CDR";
@@ -24,7 +24,7 @@ export function rehearsalConfig(
   nodeCount: number,
   pilotVersion: string = PINNED_NATS_VERSION,
 ): { staging: RawStackConfig; ga: RawStackConfig } {
-  const keys = utils.generateKeyPairSync("ed25519", { comment: "akira-nats rehearsal" });
+  const keys = throwawayEd25519KeyPair("akira-nats rehearsal");
   const common = {
     natsVersion: PINNED_NATS_VERSION,
     natsSha256: createHash("sha256").update("akira-nats rehearsal").digest("hex"),

@@ -110,7 +110,15 @@ async function rollPhase(ctx: RollContext, from: string, release: LocalRelease):
     (n) => scriptFor(n, release),
     async (p) => {
       const node = ctx.nodes[p.index] as ScriptedNode;
-      const streamLeader = await ctx.leader();
+      // After a node's roll the stream may need a moment for an election (seen for up to 9 s with
+      // 2.9 and 2.10 nodes mixed): wait for a leader, bounded, rather than report a passing gap.
+      const streamLeader =
+        p.phase === "node-start"
+          ? await ctx.leader()
+          : await waitFor(async () => (await ctx.leader()) || undefined, {
+              timeoutMs: 20_000,
+              what: "a stream leader",
+            }).catch(() => "");
       const version = await varzVersion(node);
       const entry = seen[p.node] ?? { leaderBefore: "", leaderAfter: "", before: "", after: "" };
       seen[p.node] = entry;

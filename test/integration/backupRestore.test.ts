@@ -316,7 +316,9 @@ describe("stream backup under live traffic (pilot)", () => {
       const r = await restoreStream(nc, dir);
       const extra = r.messages - state.messages;
       assert.equal(r.firstSeq, state.first_seq);
-      assert.ok(extra >= 0 && r.lastSeq - state.last_seq === extra, JSON.stringify({ state, r }));
+      // The extra messages follow the state; under heavy load 2.10 was seen to capture them with
+      // gaps (71088 messages up to sequence 79530), so they need not be contiguous.
+      assert.ok(extra >= 0 && r.lastSeq - state.last_seq >= extra, JSON.stringify({ state, r }));
       assert.equal(r.publishedDuringSnapshot, extra);
       assert.equal(r.note, extra > 0 ? `${extra} messages published while the snapshot ran` : undefined);
       if (extra > 0) withExtra ??= { dir, messages: r.messages, lastSeq: r.lastSeq, bytes: r.bytes };

@@ -3,8 +3,8 @@
  * The SSH key pair is generated per run, so no private key lives in the repository.
  */
 
-import { utils } from "ssh2";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
+import { throwawayEd25519KeyPair } from "../../scripts/local/throwawayKeys";
 
 export const SHA = "3f9c1d7a0b2e4c6d8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d3e";
 export const TOKEN = "Hz7kQ2mX9pL4wV6nR8tY1bC3dF5gJ0sA2eU4iO6qW8rT1yM3uK5hN7jB9vG0cX2z";
@@ -14,8 +14,8 @@ export const PASSWORDS = {
   systemPassword: "System-3g7jP9wXe2Mq5Rz",
 } as const;
 
-export const KEY_PAIR = utils.generateKeyPairSync("ed25519", { comment: "akira-nats-test" });
-export const OTHER_KEY_PAIR = utils.generateKeyPairSync("ed25519", { comment: "other" });
+export const KEY_PAIR = throwawayEd25519KeyPair("akira-nats-test");
+export const OTHER_KEY_PAIR = throwawayEd25519KeyPair("other");
 
 export type Raw = Record<string, string | undefined>;
 

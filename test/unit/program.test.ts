@@ -3,10 +3,10 @@
  * and key inputs, the outputs, and what a nats-server version bump changes (the roll commands) and
  * does not change (any server).
  */
+
 import assert from "node:assert/strict";
 import { before, describe, it, mock } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { utils } from "ssh2";
 import { renderCloudInit } from "../../components/cloudInit";
 import { renderNatsSecrets } from "../../components/natsConf";
 import { renderNodeCommand } from "../../components/nodeConfigCommand";
@@ -19,6 +19,7 @@ import {
 } from "../../components/nodePlan";
 import { confChecksum } from "../../components/nodeScript";
 import { maxFileStoreBytes, PRICES_CHECKED, SERVER_TYPES } from "../../components/serverTypes";
+import { throwawayEd25519KeyPair } from "../../scripts/local/throwawayKeys";
 import {
   KNOWN_SECRETS,
   mockHostKey,
@@ -52,7 +53,7 @@ const GA_NODES: PlannedNode[] = [
 ];
 
 const keys = (() => {
-  const pair = utils.generateKeyPairSync("ed25519", { comment: "akira-nats-test" });
+  const pair = throwawayEd25519KeyPair("akira-nats-test");
   return { privateKey: pair.private, publicKey: pair.public };
 })();
 

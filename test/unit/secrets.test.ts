@@ -4,9 +4,10 @@
  * `__provider` included), no stack output, no log line. What must carry a secret carries it as a
  * Pulumi secret.
  */
+
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { utils } from "ssh2";
+import { throwawayEd25519KeyPair } from "../../scripts/local/throwawayKeys";
 import {
   isSecret,
   KNOWN_SECRETS,
@@ -17,7 +18,7 @@ import {
 } from "../helpers/pulumiMocks";
 
 const keys = (() => {
-  const pair = utils.generateKeyPairSync("ed25519", { comment: "akira-nats-secrets-test" });
+  const pair = throwawayEd25519KeyPair("akira-nats-secrets-test");
   return { privateKey: pair.private, publicKey: pair.public };
 })();
 
