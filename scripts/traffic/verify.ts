@@ -57,7 +57,12 @@ export async function verifyStream(
     opts.filterSubject === undefined
       ? info.state.messages
       : Object.values(
-          (await jsm.streams.info(stream, { subjects_filter: opts.filterSubject })).state.subjects ?? {},
+          (
+            await retryTransient(
+              () => jsm.streams.info(stream, { subjects_filter: opts.filterSubject }),
+              settle,
+            )
+          ).state.subjects ?? {},
         ).reduce((a, b) => a + b, 0);
   const tally = new IdTally();
   let stored = 0;
@@ -81,7 +86,7 @@ export async function verifyStream(
         }),
       settle,
     );
-    const consumer = await nc.jetstream().consumers.get(stream, name);
+    const consumer = await retryTransient(() => nc.jetstream().consumers.get(stream, name), settle);
     // Short pulls: right after a node restart a pull was seen to sit out its whole expiry (30 s by
     // default) before the next one was sent; with 2 s that costs at most 2 s.
     const iter = await consumer.consume({ max_messages: 1000, expires: 2000, idle_heartbeat: 1000 });

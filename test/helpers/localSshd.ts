@@ -2,12 +2,13 @@
  * A throwaway sshd on 127.0.0.1 (Debian's openssh-server), standing in for a GA node's SSH. Runs
  * as root with its own host key and authorized_keys in a temp dir; stopped when the test ends.
  */
+
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { freePort } from "../../scripts/local/localNats";
+import { throwawayEd25519KeyPair } from "../../scripts/local/throwawayKeys";
 import { tempDir } from "./localNats";
 
 export const SSHD_BIN = "/usr/sbin/sshd";
@@ -47,7 +48,7 @@ export async function startSshd(t: { after(fn: () => unknown): void }): Promise<
   ]);
   if (keygen.status !== 0) throw new Error(`ssh-keygen failed: ${keygen.stderr}`);
   const hostPublicKey = readFileSync(`${hostKeyFile}.pub`, "utf8").trim();
-  const client = utils.generateKeyPairSync("ed25519");
+  const client = throwawayEd25519KeyPair("akira-nats test client");
   writeFileSync(join(dir, "authorized_keys"), `${client.public}\n`, { mode: 0o600 });
   const port = await freePort("127.0.0.1");
   writeFileSync(
