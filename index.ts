@@ -4,8 +4,7 @@
  * host, `ga` the three-node cluster on Hetzner Cloud (docs/stacks.md).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./components/config";
-import { configWarnings } from "./components/configWarnings";
+import { readStackConfig } from "./components/config";
 import { JetStreamStream } from "./components/jetStreamStream";
 import { NatsCluster } from "./components/natsCluster";
 import type { NatsDeployment } from "./components/natsDeployment";
@@ -14,13 +13,13 @@ import { maxFileStoreBytes, PRICES_CHECKED, monthlyCostEur as serverCostEur } fr
 
 // The Hetzner provider takes its token from `hcloud:token`, else from HCLOUD_TOKEN: the validator
 // checks whichever the provider will use, so the read/write token can stay out of the stack file.
-const config = loadStackConfig((k) =>
+const { config, warnings } = readStackConfig((k) =>
   k === "hcloud:token"
     ? (pulumi.runtime.getConfig("hcloud:token") ?? process.env.HCLOUD_TOKEN)
     : pulumi.runtime.getConfig(`akira-nats:${k}`),
 );
 // Said at preview, before anything changes: an old pin, a change of the pilot's server.
-for (const warning of configWarnings(config)) pulumi.log.warn(warning);
+for (const warning of warnings) pulumi.log.warn(warning);
 // Secrets become Pulumi secrets the moment they are read: everything derived from them is secret.
 const clientPassword = pulumi.secret(config.clientPassword);
 const systemPassword = pulumi.secret(config.systemPassword);

@@ -17,6 +17,7 @@ import {
   qualifiedKey,
 } from "./configKeys";
 import { FIELD_RULES, type Mode } from "./configRules";
+import { configWarnings } from "./configWarnings";
 import type { DeclaredStreamSettings } from "./jetstream/streams";
 import { findPlaceholder, type PlaceholderKind } from "./placeholders";
 
@@ -77,7 +78,19 @@ export type StackConfig = {
   sshPrivateKey: string;
 };
 
-export type ParseResult = { ok: true; config: StackConfig } | { ok: false; issues: ConfigIssue[] };
+/**
+ * A valid config, with what `pulumi preview` should still say about it (`warnings`, from
+ * `configWarnings.ts`: an old pin, a change of the pilot's server), or every issue.
+ */
+export type ParseResult =
+  | { ok: true; config: StackConfig; warnings: string[] }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** What {@link readStackConfig} returns: the config and the warnings the program logs. */
+export interface LoadedStackConfig {
+  readonly config: StackConfig;
+  readonly warnings: readonly string[];
+}
 
 /** Thrown by {@link loadStackConfig}; the message lists every issue with its fixing command. */
 export class ConfigError extends Error {
@@ -159,20 +172,28 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
   for (const cross of crossRuleIssues(values as CheckedValues)) issues.push({ ...cross, code: "invalid" });
 
   if (issues.length > 0) return { ok: false, issues: redactSecrets(sortByKey(issues), raw) };
-  return { ok: true, config: toStackConfig(values) };
+  const config = toStackConfig(values);
+  return { ok: true, config, warnings: configWarnings(config) };
 }
 
 /**
  * Reads every key through `get` and validates it; throws {@link ConfigError} listing every
- * problem. In the Pulumi program: `loadStackConfig((k) => pulumi.runtime.getConfig(qualifiedKey(k)))`
- * reads the raw strings without Pulumi's "use getSecret" warnings; wrap secrets in `pulumi.secret`.
+ * problem, else returns the config and its warnings. In the Pulumi program:
+ * `readStackConfig((k) => pulumi.runtime.getConfig(qualifiedKey(k)))` reads the raw strings without
+ * Pulumi's "use getSecret" warnings; wrap secrets in `pulumi.secret`, log each warning with
+ * `pulumi.log.warn`.
  */
-export function loadStackConfig(get: (key: string) => string | undefined): StackConfig {
+export function readStackConfig(get: (key: string) => string | undefined): LoadedStackConfig {
   const raw: Record<string, string | undefined> = {};
   for (const key of KEYS) raw[key] = get(key);
   const result = parseStackConfig(raw);
   if (!result.ok) throw new ConfigError(result.issues);
-  return result.config;
+  return { config: result.config, warnings: result.warnings };
+}
+
+/** {@link readStackConfig} for callers that print no warnings (the CLI's preflight has its own). */
+export function loadStackConfig(get: (key: string) => string | undefined): StackConfig {
+  return readStackConfig(get).config;
 }
 
 /** The keys that still hold a placeholder, in `CONFIG_KEYS` order (the runbook's step 3). */

@@ -6,6 +6,7 @@ import type { ConfigKey } from "./configKeys";
 import { fixCommand, qualifiedKey } from "./configKeys";
 import { MAX_NODES, type Mode, sshKeyBlob } from "./configRules";
 import { unsupportedVersionChange } from "./jetstream/serverLines";
+import { vulnerablePinReason } from "./natsAdvisories";
 import { SERVER_TYPES } from "./serverTypes";
 
 /** The values that passed their own rules (unset keys hold their default, if any). */
@@ -167,7 +168,13 @@ function pilotVersionChangeIssue(v: CheckedValues): string | undefined {
   if (v.acceptPilotVersionChange === true) return undefined;
   const reason = unsupportedVersionChange(v.pilotRunningVersion, v.natsVersion);
   if (reason === undefined) return undefined;
-  return `would change the pilot's nats-server from ${v.pilotRunningVersion} (pilotRunningVersion) to ${v.natsVersion} on the first \`pulumi up\`: ${reason}. Back up the pilot's stream first (akira-nats stream backup), then accept the change with acceptPilotVersionChange, or pin ${v.pilotRunningVersion}`;
+  const running = v.pilotRunningVersion;
+  // Pinning what the pilot runs is the alternative only where the advisory gate lets that pin through.
+  const keep =
+    vulnerablePinReason(running) === undefined
+      ? `, or pin ${running}: pulumi config set ${qualifiedKey("natsVersion")} ${running}`
+      : ` (pinning ${running} instead is not possible: known advisories affect it, and natsVersion refuses it)`;
+  return `would change the pilot's nats-server from ${running} (pilotRunningVersion) to ${v.natsVersion} on the first \`pulumi up\`: ${reason}. Back up the pilot's stream first (akira-nats stream backup), then accept the change with acceptPilotVersionChange${keep}`;
 }
 
 function setTo(key: ConfigKey, value: string | number | boolean): string {

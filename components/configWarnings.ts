@@ -1,7 +1,7 @@
 /**
- * What a valid stack config should still make the operator stop and read: printed by `pulumi
- * preview` (index.ts, `pulumi.log.warn`) and by the cutover's preflight. Errors refuse the run;
- * these only say what will happen.
+ * What a valid stack config should still make the operator stop and read: returned with the config
+ * by `parseStackConfig` / `readStackConfig` (config.ts) and printed by `pulumi preview` (index.ts,
+ * `pulumi.log.warn`). Errors refuse the run; these only say what will happen.
  */
 import type { StackConfig } from "./config";
 import { qualifiedKey } from "./configKeys";
@@ -28,11 +28,11 @@ export function configWarnings(config: StackConfig): string[] {
     const running = config.pilotRunningVersion;
     if (running === undefined) {
       warnings.push(
-        `${qualifiedKey("pilotRunningVersion")} is not set: preview cannot say whether the first \`pulumi up\` on this stack changes the pilot's nats-server. Set it to what the pilot runs (the cutover's preflight prints it): pulumi config set ${qualifiedKey("pilotRunningVersion")} <x.y.z>`,
+        `${qualifiedKey("pilotRunningVersion")} is not set: preview cannot say whether the first \`pulumi up\` on staging changes the pilot's nats-server. Set it to what the pilot runs (the cutover's preflight prints it): pulumi config set ${qualifiedKey("pilotRunningVersion")} <x.y.z>`,
       );
     } else if (running !== config.natsVersion) {
       warnings.push(
-        `the first \`pulumi up\` on this stack changes the pilot's nats-server from ${running} to ${config.natsVersion}: back up its stream first (akira-nats stream backup)`,
+        `the first \`pulumi up\` on staging changes the pilot's nats-server from ${running} to ${config.natsVersion}: back up its stream first (akira-nats stream backup)`,
       );
     }
   }

@@ -2,11 +2,13 @@
  * Known nats-server security advisories, as version ranges, so that `pulumi preview` refuses to
  * pin a release inside a known-vulnerable range (components/configRules.ts) and says where to move.
  *
- * Updating the table (docs/configuration.md, "The advisory table"): read the nats-server security
- * advisories (GitHub's advisory list of nats-io/nats-server, and advisories.nats.io); add one entry
- * per advisory with every affected range as published (introduced ≤ v < fixed, one range per line
- * that got a fix, an open-ended range where a line got none); move NEWEST_KNOWN_RELEASE when a
- * release came out; set CHECKED to the day you looked; run `npm run test:unit`.
+ * Updating the table (docs/configuration.md, "Updating the table"): read the nats-server security
+ * advisories (https://github.com/nats-io/nats-server/security/advisories and advisories.nats.io);
+ * add one entry per advisory — `id` (the CVE, else the GHSA id), `aliases` (GHSA / NATS-YYYY-NN),
+ * `published`, a one-line `impact`, every affected range as published (introduced ≤ v < fixed, one
+ * range per line that got a fix, an open-ended range where a line got none); move
+ * NEWEST_KNOWN_RELEASE when a release came out; set CHECKED to the day you looked; run
+ * `npm run test:unit` (test/unit/natsAdvisories.test.ts holds each sample version's exact verdict).
  */
 import { compareVersions, PINNED_NATS_VERSION, parseVersion } from "./jetstream/serverLines";
 
@@ -35,7 +37,8 @@ export interface Advisory {
   readonly affected: readonly AffectedRange[];
 }
 
-// Advisories published together share their ranges (March and June 2026).
+// Advisories published together share their ranges (March and June 2026). Published as "< 2.11.15"
+// (no lower bound) on the github.com/nats-io/nats-server/v2 module, whose first release is 2.0.0.
 const FIXED_IN_2_11_15_AND_2_12_6: readonly AffectedRange[] = [
   { introduced: "2.0.0", fixed: "2.11.15" },
   { introduced: "2.12.0", fixed: "2.12.6" },
@@ -132,30 +135,43 @@ const minorOf = (v: string) => (parseVersion(v) ?? [0, 0, 0]).slice(0, 2).join("
  * 2026 advisories).
  */
 export function versionToMoveTo(version: string): string {
-  const sameLine = ADVISORIES.flatMap((a) => a.affected.map((r) => r.fixed))
-    .filter((f): f is string => f !== undefined && minorOf(f) === minorOf(version))
-    .filter((f) => compareVersions(f, version) > 0 && advisoriesAffecting(f).length === 0)
-    .sort(compareVersions);
-  return sameLine[0] ?? PINNED_NATS_VERSION;
+  return laterFixesOnLine(version).find((f) => advisoriesAffecting(f).length === 0) ?? PINNED_NATS_VERSION;
+}
+
+/** The fixed releases of every advisory on `version`'s minor line above it, lowest first. */
+function laterFixesOnLine(version: string): string[] {
+  const fixes = ADVISORIES.flatMap((a) => a.affected.map((r) => r.fixed)).filter(
+    (f): f is string => f !== undefined && minorOf(f) === minorOf(version) && compareVersions(f, version) > 0,
+  );
+  return [...new Set(fixes)].sort(compareVersions);
 }
 
 /** The fixed releases an advisory names, for the message. */
 function fixedIn(a: Advisory): string {
-  return a.affected
-    .map((r) => r.fixed)
-    .filter((f): f is string => f !== undefined)
-    .join("/");
+  const fixed = a.affected.map((r) => r.fixed).filter((f): f is string => f !== undefined);
+  return fixed.length === 0 ? "no fixed release yet" : `fixed in ${fixed.join("/")}`;
+}
+
+/** The advisory's id with its aliases (`GHSA-38x3-76xf-cq45 / NATS-2026-16`): either finds it. */
+export function advisoryName(a: Advisory): string {
+  return [a.id, ...a.aliases].join(" / ");
 }
 
 /** Why `version` must not be pinned, or undefined when no known advisory affects it. */
 export function vulnerablePinReason(version: string): string | undefined {
   const hits = advisoriesAffecting(version);
   if (hits.length === 0) return undefined;
-  const listed = hits.map((a) => `${a.id} (${a.impact}; fixed in ${fixedIn(a)})`).join(", ");
+  const listed = hits.map((a) => `${advisoryName(a)} (${a.impact}; ${fixedIn(a)})`).join(", ");
   const to = versionToMoveTo(version);
-  const sameLine = minorOf(to) === minorOf(version);
-  const move = sameLine
-    ? `move to ${to}`
-    : `the ${minorOf(version)} line has no release fixing all of them: move to ${to}`;
+  let move = `move to ${to}`;
+  if (minorOf(to) !== minorOf(version)) {
+    // The line's own fixes (2.10.27 for CVE-2025-30215) fall inside later advisories' ranges.
+    const fixes = laterFixesOnLine(version);
+    const affectedFixes =
+      fixes.length === 0
+        ? ""
+        : ` (${fixes.join(", ")} ${fixes.length === 1 ? "is itself" : "are themselves"} affected)`;
+    move = `the ${minorOf(version)} line has no release fixing all of them${affectedFixes}: move to ${to}`;
+  }
   return `is ${version}, inside the affected range of ${listed}: ${move} (advisories checked ${CHECKED})`;
 }

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RunError } from "@pulumi/pulumi";
-import { ConfigError, keysToReplace, loadStackConfig, parseStackConfig } from "../../components/config";
+import {
+  ConfigError,
+  keysToReplace,
+  loadStackConfig,
+  parseStackConfig,
+  readStackConfig,
+} from "../../components/config";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import { GENERATE, gaRaw, KEY_PAIR, PASSWORDS, type Raw, SHA, stagingRaw } from "./configFixtures";
 
@@ -46,6 +52,7 @@ describe("config - valid stacks parse to exact values", () => {
         systemPassword: PASSWORDS.systemPassword,
         sshPrivateKey: KEY_PAIR.private,
       },
+      warnings: [],
     });
   });
 
@@ -82,6 +89,10 @@ describe("config - valid stacks parse to exact values", () => {
         systemPassword: PASSWORDS.systemPassword,
         sshPrivateKey: KEY_PAIR.private,
       },
+      // stagingRaw() leaves pilotRunningVersion unset (test/unit/natsAdvisories.test.ts has every warning).
+      warnings: [
+        "akira-nats:pilotRunningVersion is not set: preview cannot say whether the first `pulumi up` on staging changes the pilot's nats-server. Set it to what the pilot runs (the cutover's preflight prints it): pulumi config set akira-nats:pilotRunningVersion <x.y.z>",
+      ],
     });
   });
 
@@ -215,6 +226,23 @@ describe("config - every problem at once", () => {
     assert.ok(asked.includes("hcloud:token"));
     assert.ok(asked.includes("nodeCount"));
     assert.equal(asked.length, 36);
+  });
+
+  it("readStackConfig returns the config with its warnings; loadStackConfig the same config alone", () => {
+    const raw = stagingRaw({ pilotRunningVersion: "2.15.0" });
+    const loaded = readStackConfig((k) => raw[k]);
+    assert.deepEqual(
+      loaded.config,
+      loadStackConfig((k) => raw[k]),
+    );
+    assert.deepEqual(loaded.warnings, [
+      `the first \`pulumi up\` on staging changes the pilot's nats-server from 2.15.0 to ${PINNED_NATS_VERSION}: back up its stream first (akira-nats stream backup)`,
+    ]);
+  });
+
+  it("readStackConfig throws the same ConfigError as loadStackConfig", () => {
+    const raw = gaRaw({ nodeCount: "4" });
+    assert.throws(() => readStackConfig((k) => raw[k]), ConfigError);
   });
 });
 

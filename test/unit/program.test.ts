@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { before, describe, it, mock } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit } from "../../components/cloudInit";
+import { ConfigError } from "../../components/config";
+import { SUPPORT_POLICY } from "../../components/jetstream/serverLines";
 import { renderNatsSecrets } from "../../components/natsConf";
 import { renderNodeCommand } from "../../components/nodeConfigCommand";
 import {
@@ -380,8 +382,60 @@ describe("program - preview warnings", () => {
     assert.deepEqual(
       warn.mock.calls.map((c) => c.arguments[0]),
       [
-        `the first \`pulumi up\` on this stack changes the pilot's nats-server from 2.15.0 to ${NATS_VERSION}: back up its stream first (akira-nats stream backup)`,
+        `the first \`pulumi up\` on staging changes the pilot's nats-server from 2.15.0 to ${NATS_VERSION}: back up its stream first (akira-nats stream backup)`,
       ],
+    );
+  });
+  it("staging without pilotRunningVersion: the warning to set it", async (t) => {
+    const warn = mock.method(pulumi.log, "warn", () => {});
+    t.after(() => warn.mock.restore());
+    await runProgram("staging", stackConfig("staging", keys));
+    assert.deepEqual(
+      warn.mock.calls.map((c) => c.arguments[0]),
+      [
+        "akira-nats:pilotRunningVersion is not set: preview cannot say whether the first `pulumi up` on staging changes the pilot's nats-server. Set it to what the pilot runs (the cutover's preflight prints it): pulumi config set akira-nats:pilotRunningVersion <x.y.z>",
+      ],
+    );
+  });
+  it("a pin more than one minor line behind the newest release: a warning quoting the support policy, and the stack still deploys", async (t) => {
+    const warn = mock.method(pulumi.log, "warn", () => {});
+    t.after(() => warn.mock.restore());
+    const run = await runProgram(
+      "ga",
+      stackConfig("ga", keys, { natsVersion: "2.12.12", natsSha256: "c".repeat(64) }),
+    );
+    assert.deepEqual(
+      warn.mock.calls.map((c) => c.arguments[0]),
+      [
+        `akira-nats:natsVersion 2.12.12 is 3 minor lines behind 2.15.1, the newest release known on 2026-12-03: ${SUPPORT_POLICY}. Plan the move (docs/rolling-upgrades.md)`,
+      ],
+    );
+    assert.equal(run.mocks.ofType(T.server).length, 3);
+  });
+  it("the pinned release on ga: no warning", async (t) => {
+    const warn = mock.method(pulumi.log, "warn", () => {});
+    t.after(() => warn.mock.restore());
+    await runProgram("ga", stackConfig("ga", keys));
+    assert.deepEqual(
+      warn.mock.calls.map((c) => c.arguments[0]),
+      [],
+    );
+  });
+  it("a pin inside an advisory's range: the program refuses before declaring anything", async () => {
+    await assert.rejects(
+      runProgram("ga", stackConfig("ga", keys, { natsVersion: "2.14.2" })),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(
+          err.message,
+          [
+            "stack config has 1 problem; nothing was deployed:",
+            "  - akira-nats:natsVersion is 2.14.2, inside the affected range of GHSA-7qmq-8cc4-hxwg / NATS-2026-26 (MQTT retained and QoS 1+ replayed messages bypass subscribe deny rules; fixed in 2.12.12/2.14.3): move to 2.14.3 (advisories checked 2026-12-03)",
+            `      fix: pulumi config set akira-nats:natsVersion ${NATS_VERSION}`,
+          ].join("\n"),
+        );
+        return true;
+      },
     );
   });
 });
