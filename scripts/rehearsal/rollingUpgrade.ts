@@ -31,7 +31,7 @@ import {
   type RollingUpgradeReport,
   type RollPhaseReport,
 } from "./rollingUpgradeReport";
-import { type RehearsalBinary, rehearsalBinary } from "./serverVersions";
+import { monitorVersion, type RehearsalBinary, rehearsalBinary } from "./serverVersions";
 
 export { formatRollingUpgradeReport, REPORT_FILE, type RollingUpgradeProgress } from "./rollingUpgradeReport";
 
@@ -88,9 +88,6 @@ export function downgradeSkip(from: string, to: string, forced: boolean): string
   return `${reason}; add --force-downgrade to roll back down anyway`;
 }
 
-const varzVersion = async (n: ScriptedNode): Promise<string> =>
-  (JSON.parse((await monitorGet(n.monitorUrl, "/varz")).body || "{}") as { version?: string }).version ?? "";
-
 interface RollContext {
   readonly nodes: readonly ScriptedNode[];
   readonly traffic: CdrTraffic;
@@ -119,7 +116,7 @@ async function rollPhase(ctx: RollContext, from: string, release: LocalRelease):
               timeoutMs: 20_000,
               what: "a stream leader",
             }).catch(() => "");
-      const version = await varzVersion(node);
+      const version = (await monitorVersion(node.monitorUrl)) ?? "";
       const entry = seen[p.node] ?? { leaderBefore: "", leaderAfter: "", before: "", after: "" };
       seen[p.node] = entry;
       if (p.phase === "node-start") Object.assign(entry, { leaderBefore: streamLeader, before: version });

@@ -32,16 +32,21 @@ export function describeBinaries(pilot: RehearsalBinary, ga: RehearsalBinary): s
   return `rehearsal servers: ${side("pilot", pilot)}; ${side("GA", ga)}`;
 }
 
+/** What the server behind a monitoring URL says it is (`/varz` `version`), or undefined. */
+export async function monitorVersion(monitorUrl: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${monitorUrl}/varz`, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? ((await res.json()) as { version?: string }).version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `/varz` `version` of the first running node of `d`, or null when none answers. */
 export async function varzVersion(d: LocalDeployment): Promise<string | null> {
   for (const node of d.nodes) {
-    if (!node.running) continue;
-    try {
-      const res = await fetch(`${node.monitorUrl}/varz`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return ((await res.json()) as { version?: string }).version ?? null;
-    } catch {
-      // try the next node
-    }
+    const version = node.running ? await monitorVersion(node.monitorUrl) : undefined;
+    if (version !== undefined) return version;
   }
   return null;
 }
