@@ -7,6 +7,7 @@
 import type { NatsConnection } from "nats";
 import { AkiraNatsError, fromApiError, StreamNotFoundError } from "./errors";
 import { clusterOf } from "./jsApiRequest";
+import { retryTransient } from "./waitFor";
 
 const NANOS_PER_SECOND = 1_000_000_000;
 
@@ -245,10 +246,13 @@ export async function createStream(
     discard: "old",
   };
   const config = applyDeclared(base, declared);
-  const info = await jsApi<ApiStreamInfo>(nc, `STREAM.CREATE.${stream}`, config, {
-    stream,
-    replicas: config.num_replicas,
-  });
+  // Creating with the same config twice returns the existing stream, so a request lost while the
+  // meta group elects (seen on 2.9 right after a cluster formed) is simply sent again.
+  const info = await retryTransient(
+    () =>
+      jsApi<ApiStreamInfo>(nc, `STREAM.CREATE.${stream}`, config, { stream, replicas: config.num_replicas }),
+    { timeoutMs: 30_000, what: `creating ${stream}` },
+  );
   return toSnapshot(info);
 }
 

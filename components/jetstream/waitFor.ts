@@ -40,9 +40,16 @@ export async function waitFor<T>(condition: () => Promise<T | undefined>, opts: 
 /** A request that got no answer in time, or found nobody listening: worth another try. */
 export function isTransient(err: unknown): boolean {
   const code = (err as { code?: string }).code;
-  return (
-    code === "TIMEOUT" || code === "503" || /\bTIMEOUT\b|no responders/i.test((err as Error)?.message ?? "")
-  );
+  if (
+    code === "TIMEOUT" ||
+    code === "503" ||
+    /\bTIMEOUT\b|no responders/i.test((err as Error)?.message ?? "")
+  ) {
+    return true;
+  }
+  // A wrapped request error (streams.ts `js-unavailable`) is as transient as its cause.
+  const cause = (err as { cause?: unknown })?.cause;
+  return cause !== undefined && cause !== err && isTransient(cause);
 }
 
 /** Runs `request` again while it fails transiently, until `timeoutMs`; any other error at once. */
