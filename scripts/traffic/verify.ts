@@ -43,9 +43,10 @@ export async function verifyStream(
   ackedIds: Iterable<string>,
   opts: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  const jsm = await nc.jetstreamManager();
-  // Right after a node restart the API may not answer for a few seconds (a new leader is elected).
+  // Right after a node restart the API may not answer for a few seconds (a new leader is elected);
+  // even getting the manager asks the API (its account info) first.
   const settle = { timeoutMs: API_SETTLE_MS, what: `JetStream API for ${stream}` };
+  const jsm = await retryTransient(() => nc.jetstreamManager(), settle);
   const info = await retryTransient(() => jsm.streams.info(stream), settle).catch(
     (err: { api_error?: { err_code?: number } }) => {
       if (err.api_error?.err_code === 10059) throw new StreamNotFoundError(stream);
