@@ -3,13 +3,12 @@
  * property of the stack (the runbook's "--replicas 3" step and its rollback), changed safely by
  * components/jetstream/replicas.ts. The logic lives in streamProvider.ts.
  *
- * Why the provider is a thin shell: Pulumi serializes the provider object into the `__provider`
- * input and the dynamic-provider host later revives it with `require-from-string`, in a plain Node
- * process without this program's TypeScript loader. Everything a method captures is frozen into
- * state, so the shell captures two file paths only and loads streamProvider.ts (through tsx) when a
- * method runs; credentials are read there, from `configure()` or the environment (DESIGN.md).
+ * The provider is the portable shell of providerShell.ts: state holds two relative names, and
+ * streamProvider.ts is loaded from the checkout the engine runs in; credentials are read there,
+ * from `configure()` or the environment (DESIGN.md).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { portableProviderShell } from "./providerShell";
 import type { AdminTunnelInputs, StreamInputs, StreamOutputs } from "./streamProvider";
 
 /**
@@ -64,35 +63,13 @@ export interface JetStreamStreamArgs {
   readonly adminTunnel?: pulumi.Input<AdminTunnelInputs>;
 }
 
-/** The serializable shell: captures the two paths and nothing else (no secret, no module). */
-export function streamProviderShell(
-  providerModule: string,
-  tsxApi: string,
-): pulumi.dynamic.ResourceProvider<StreamInputs, StreamOutputs> {
-  let impl: import("./streamProvider").StreamProvider | undefined;
-  const load = () => {
-    if (impl === undefined) {
-      impl = require(tsxApi).require(providerModule, providerModule).createStreamProvider() as NonNullable<
-        typeof impl
-      >;
-    }
-    return impl;
-  };
-  return {
-    configure: (req) => load().configure(req),
-    check: (olds, news) => load().check(olds, news),
-    diff: (id, olds, news) => load().diff(id, olds, news),
-    create: (inputs) => load().create(inputs),
-    read: (id, props) => load().read(id, props as StreamOutputs),
-    update: (id, olds, news) => load().update(id, olds, news),
-    delete: (id, props) => load().delete(id, props),
-  };
-}
-
 let shell: pulumi.dynamic.ResourceProvider<StreamInputs, StreamOutputs> | undefined;
 /** One shell per program: Pulumi caches the serialization per provider object. */
 function sharedShell() {
-  shell ??= streamProviderShell(require.resolve("./streamProvider"), require.resolve("tsx/cjs/api"));
+  shell ??= portableProviderShell<StreamInputs, StreamOutputs>(
+    "components/streamProvider.ts",
+    "createStreamProvider",
+  );
   return shell;
 }
 
