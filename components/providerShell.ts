@@ -30,10 +30,9 @@ export function portableProviderShell<I, O>(
   // freezes captured variables, so every method would otherwise load a fresh provider and lose
   // what `configure()` gave the previous one (the stack's credentials).
   const load = (): pulumi.dynamic.ResourceProvider<I, O> => {
-    const loaded = ((globalThis as Record<string, unknown>).__akiraNatsProviders ??= {}) as Record<
-      string,
-      pulumi.dynamic.ResourceProvider<I, O>
-    >;
+    const global = globalThis as { __akiraNatsProviders?: Record<string, unknown> };
+    global.__akiraNatsProviders ??= {};
+    const loaded = global.__akiraNatsProviders as Record<string, pulumi.dynamic.ResourceProvider<I, O>>;
     const key = `${moduleFromRoot}#${factory}`;
     const known = loaded[key];
     if (known !== undefined) return known;

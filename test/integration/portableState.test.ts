@@ -33,8 +33,11 @@ function cloneCheckout(dir: string): string {
   return dir;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: provider results are checked field by field below.
+type HostResult = { ok?: any; error?: string };
+
 /** Runs one provider step in a child process whose working directory is `checkout`. */
-function hostStep(checkout: string, job: Record<string, unknown>): { ok?: any; error?: string } {
+function hostStep(checkout: string, job: Record<string, unknown>): HostResult {
   const jobFile = join(checkout, ".job.json");
   writeFileSync(jobFile, JSON.stringify(job));
   const run = spawnSync(
