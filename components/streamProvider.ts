@@ -21,6 +21,7 @@ import {
   type StreamSnapshot,
   updateStream,
 } from "./jetstream/streams";
+import { holdsUnknown } from "./previewUnknowns";
 
 /** The admin tunnel's settings in state (the key itself is read at run time, never stored). */
 export interface AdminTunnelInputs {
@@ -263,7 +264,9 @@ export function createStreamProvider(deps: ProviderDeps = {}) {
     },
 
     async check(_olds: StreamInputs, news: StreamInputs): Promise<pulumi.dynamic.CheckResult<StreamInputs>> {
-      return { inputs: news, failures: checkInputs(news) };
+      // A property still unknown at preview is judged at `up`, when it is known.
+      const failures = checkInputs(news).filter((f) => !holdsUnknown(news[f.property as keyof StreamInputs]));
+      return { inputs: news, failures };
     },
 
     async diff(_id: string, olds: StreamOutputs, news: StreamInputs): Promise<pulumi.dynamic.DiffResult> {

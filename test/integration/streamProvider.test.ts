@@ -4,8 +4,10 @@ import type { NatsConnection } from "nats";
 import { JetStreamStream, STREAM_RESOURCE_TYPE } from "../../components/jetStreamStream";
 import { connectNats } from "../../components/jetstream/connection";
 import { createStream, jsApi, streamSnapshotInfo, updateStream } from "../../components/jetstream/streams";
+import { UNKNOWN_VALUE } from "../../components/previewUnknowns";
 import {
   checkInputs,
+  createStreamProvider,
   type StreamInputs,
   type StreamOutputs,
   type StreamProvider,
@@ -287,5 +289,27 @@ describe("stream provider - input checks", () => {
         },
       ],
     );
+  });
+
+  it("check() passes preview placeholders through and judges them at up", async () => {
+    const provider = createStreamProvider({ log: () => {} });
+    const news = {
+      streamName: "AKIRA_CDR",
+      replicas: UNKNOWN_VALUE as unknown as number,
+      subjects: UNKNOWN_VALUE as unknown as string[],
+      servers: ["nats://10.0.1.11:4222", UNKNOWN_VALUE],
+      adminTunnel: { sshHost: UNKNOWN_VALUE, sshUser: "root" },
+    } as StreamInputs;
+    assert.deepEqual(await provider.check({} as StreamInputs, news), { inputs: news, failures: [] });
+    // A known bad value beside the placeholders is still refused.
+    assert.deepEqual(await provider.check({} as StreamInputs, { ...news, streamName: "akira.cdr" }), {
+      inputs: { ...news, streamName: "akira.cdr" },
+      failures: [
+        {
+          property: "streamName",
+          reason: "a stream name without spaces, dots, *, >, / or \\ is required (e.g. AKIRA_CDR)",
+        },
+      ],
+    });
   });
 });
