@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import type { ServerHostKeyAlgorithm } from "ssh2";
 import { AkiraNatsError } from "./jetstream/errors";
 
 /** Where the tunnel goes: a NATS client address as the SSH node sees it. */
@@ -29,6 +30,8 @@ export interface AdminTunnelOptions {
    * command reported it. When set, any other key is refused. Default: accept the key the node presents.
    */
   readonly hostKeySha256?: string;
+  /** The pinned key's type (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`): only it is asked for. */
+  readonly hostKeyAlgorithm?: string;
   /** NATS addresses to forward, reached from the SSH node. Each gets its own local port. */
   readonly targets: readonly TunnelTarget[];
   /** Default 10000. */
@@ -53,6 +56,13 @@ export function sshFingerprint(keyBlob: Buffer): string {
   return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
 }
 
+/** ssh2's algorithm names for a key type (an RSA key signs with SHA-2 algorithms of its own names). */
+function hostKeyAlgorithms(keyType: string): ServerHostKeyAlgorithm[] {
+  return (
+    keyType === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [keyType]
+  ) as ServerHostKeyAlgorithm[];
+}
+
 export async function openAdminTunnel(opts: AdminTunnelOptions): Promise<AdminTunnel> {
   const { Client } = await import("ssh2");
   const ssh = new Client();
@@ -68,7 +78,11 @@ export async function openAdminTunnel(opts: AdminTunnelOptions): Promise<AdminTu
     username: opts.sshUser ?? "root",
     privateKey: opts.privateKey,
     readyTimeout: opts.readyTimeoutMs ?? 10_000,
-    // No algorithm list: ssh2 asks for ssh-ed25519 first, the key the node script reports.
+    // With a pinned key, only its algorithm is asked for: a host with several keys then offers
+    // the pinned one instead of whichever its own preference picks.
+    ...(opts.hostKeyAlgorithm === undefined
+      ? {}
+      : { algorithms: { serverHostKey: hostKeyAlgorithms(opts.hostKeyAlgorithm) } }),
     hostVerifier: (key: Buffer) => {
       if (opts.hostKeySha256 === undefined) return true;
       const seen = sshFingerprint(key);
@@ -84,7 +98,7 @@ export async function openAdminTunnel(opts: AdminTunnelOptions): Promise<AdminTu
     if (hostKeyMismatch !== undefined) {
       throw new AkiraNatsError(
         "tunnel",
-        `cannot open the admin tunnel through ${where}: host key ${hostKeyMismatch} is not the pinned ${opts.hostKeySha256} (the key the node reported when its config command last ran): nothing was sent. If the node was rebuilt outside Pulumi, re-run its config command (pulumi up --replace <its command URN>); otherwise treat the connection as intercepted`,
+        `cannot open the admin tunnel through ${where}: host key ${hostKeyMismatch} is not the pinned ${opts.hostKeySha256} (the host key pinned in the stack: a GA node's generated key, the pilot's pilotHostKey): nothing was sent. If the host was rebuilt or its keys replaced outside Pulumi, check its key on its console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and update the stack (docs/stacks.md, "Host keys"); otherwise treat the connection as intercepted`,
         { cause: err },
       );
     }

@@ -61,8 +61,37 @@ export function renderSystemdUnit(): string {
   ].join("\n");
 }
 
-/** The `#cloud-config` document for every GA node (identical on all of them). */
-export function renderCloudInit(): string {
+/** A node's SSH host key pair as cloud-init installs it (sshHostKey.ts). */
+export interface HostKeyPair {
+  readonly privateKey: string;
+  readonly publicKey: string;
+}
+
+/**
+ * The SSH host key section: the node's only host key is the program's (the image's keys are
+ * deleted and none is generated), so the one key every remote command pins is the one sshd offers
+ * for any algorithm a client asks for. Holds a private key: the user data is a secret.
+ */
+function renderHostKeySection(key: HostKeyPair): string[] {
+  const privateLines = key.privateKey
+    .trimEnd()
+    .split("\n")
+    .map((line) => `    ${line}`);
+  return [
+    "ssh_deletekeys: true",
+    "ssh_genkeytypes: []",
+    "ssh_keys:",
+    "  ed25519_private: |",
+    ...privateLines,
+    `  ed25519_public: ${key.publicKey.trim()}`,
+  ];
+}
+
+/**
+ * The `#cloud-config` document of a GA node: the same on every node but for its host key, when
+ * given (a node declared before the program generated host keys has none here).
+ */
+export function renderCloudInit(hostKey?: HostKeyPair): string {
   const { user, confDir, dataDir, service } = VM_LAYOUT;
   const unit = renderSystemdUnit()
     .trimEnd()
@@ -85,6 +114,7 @@ export function renderCloudInit(): string {
     `  - [install, -d, -o, ${user}, -g, ${user}, -m, "0750", ${dataDir}]`,
     "  - [systemctl, daemon-reload]",
     `  - [systemctl, enable, ${service}.service]`,
+    ...(hostKey === undefined ? [] : renderHostKeySection(hostKey)),
     "",
   ].join("\n");
 }

@@ -53,6 +53,8 @@ export type StackConfig = {
   /** What the pilot runs now, when the stack says (staging compares its pin with it). */
   pilotRunningVersion?: string;
   acceptPilotVersionChange: boolean;
+  /** `keytype base64`; `""` on ga (unused there). */
+  pilotHostKey: string;
   clusterName: string;
   nodeCount: number;
   serverType: string;
@@ -64,6 +66,12 @@ export type StackConfig = {
   clientCidrs: string[];
   /** `""` when unset (allowed in single mode only). */
   sshPublicKey: string;
+  /** `""` when unset: no second key. */
+  sshNextPublicKey: string;
+  /** `serverType=cx33`-style entries: hand-made changes the shape guard accepts. */
+  acceptLiveChange: string[];
+  /** `<node name> <keytype> <base64>` entries for nodes created before host keys were generated. */
+  nodeHostKeys: string[];
   absorbPilot: boolean;
   acceptPilotAbsorbRisk: boolean;
   streamName: string;
@@ -159,6 +167,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
     const { requiredWhen, default: fallback } = CONFIG_KEYS[key] as ConfigKeySpec;
     if (requiredWhen === "always" && fallback === undefined) {
       issues.push({ key, rule: "is not set", fix: fixCommand(key), code: "missing" });
+    } else if (requiredWhen === "single") {
+      if (mode === "single") {
+        issues.push({
+          key,
+          rule: "is not set (required in single mode)",
+          fix: fixCommand(key),
+          code: "missing",
+        });
+      }
     } else if (requiredWhen !== "never" && mode === "cluster") {
       issues.push({
         key,
@@ -278,6 +295,7 @@ function toStackConfig(values: Partial<Record<ConfigKey, unknown>>): StackConfig
     pilotSshUser: v.pilotSshUser,
     pilotMaxFileStoreGb: v.pilotMaxFileStoreGb,
     acceptPilotVersionChange: v.acceptPilotVersionChange,
+    pilotHostKey: values.pilotHostKey === undefined ? "" : v.pilotHostKey,
     clusterName: v.clusterName,
     nodeCount: v.nodeCount,
     serverType: v.serverType,
@@ -288,6 +306,9 @@ function toStackConfig(values: Partial<Record<ConfigKey, unknown>>): StackConfig
     acceptAdminFromAnywhere: v.acceptAdminFromAnywhere,
     clientCidrs: v.clientCidrs,
     sshPublicKey: values.sshPublicKey === undefined ? "" : v.sshPublicKey,
+    sshNextPublicKey: values.sshNextPublicKey === undefined ? "" : v.sshNextPublicKey,
+    acceptLiveChange: v.acceptLiveChange,
+    nodeHostKeys: v.nodeHostKeys,
     absorbPilot: v.absorbPilot,
     acceptPilotAbsorbRisk: v.acceptPilotAbsorbRisk,
     streamName: v.streamName,

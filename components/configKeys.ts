@@ -12,7 +12,7 @@ export const CONFIG_NAMESPACE = "akira-nats";
 export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
 
 /** When the validator insists on a value (a key with a default is never missing). */
-export type RequiredWhen = "always" | "cluster" | "never";
+export type RequiredWhen = "always" | "cluster" | "single" | "never";
 
 export interface ConfigKeySpec {
   readonly type: ConfigKeyType;
@@ -101,6 +101,15 @@ export const CONFIG_KEYS = {
     example: "true",
     contract: false,
   }),
+  pilotHostKey: key({
+    type: "string",
+    default: "",
+    requiredWhen: "single",
+    description:
+      "The pilot's SSH host key (its known_hosts line, or ssh-ed25519 AAAA…); every remote command and the admin tunnel refuse another.",
+    example: "'<ssh-keyscan -t ecdsa,ed25519 pilot line, checked on its console>'",
+    contract: false,
+  }),
   pilotMaxFileStoreGb: key({
     type: "integer",
     default: 10,
@@ -178,6 +187,33 @@ export const CONFIG_KEYS = {
     requiredWhen: "cluster",
     description: "OpenSSH public key put on the cluster nodes; the public half of sshPrivateKey.",
     example: `"$(cat ~/.ssh/akira_nats_ed25519.pub)"`,
+  }),
+  sshNextPublicKey: key({
+    type: "string",
+    default: "",
+    requiredWhen: "never",
+    description:
+      "A second OpenSSH public key root accepts on the cluster nodes, while sshPublicKey is rotated; empty for none.",
+    example: "'<new public key>'",
+    contract: false,
+  }),
+  nodeHostKeys: key({
+    type: "array",
+    default: [],
+    requiredWhen: "never",
+    description:
+      "Host keys of GA nodes created before the program generated them, as <node name> <public key>; pinned instead.",
+    example: "'akira-ga-1 ssh-ed25519 AAAA…'",
+    contract: false,
+  }),
+  acceptLiveChange: key({
+    type: "array",
+    default: [],
+    requiredWhen: "never",
+    description:
+      "serverType or image changes done by hand, node by node, as key=value (serverType=cx33), which the shape guard lets through.",
+    example: "serverType=cx33",
+    contract: false,
   }),
   absorbPilot: key({
     type: "boolean",

@@ -168,6 +168,22 @@ export function sshKeyBlob(text: string, want: "public" | "private"): Buffer | s
   return key.getPublicSSH();
 }
 
+/**
+ * A host's public key from a known_hosts line (`host keytype base64`) or a public key line
+ * (`keytype base64 [comment]`), as `keytype base64`; undefined when neither parses.
+ */
+export function hostPublicKey(text: string): string | undefined {
+  const fields = text.trim().split(/\s+/);
+  for (const start of [0, 1]) {
+    const candidate = fields.slice(start, start + 2).join(" ");
+    if (fields.length >= start + 2 && sshKeyBlob(candidate, "public") instanceof Buffer) return candidate;
+  }
+  return undefined;
+}
+
+const HOST_KEY_FORMAT =
+  "must be the host's public key, as its known_hosts line or \"ssh-ed25519 AAAA…\" (ssh-keyscan -t ecdsa,ed25519 <host>, checked against ssh-keygen -lf on the host's console)";
+
 export const FIELD_RULES = {
   mode: rule((text, fail): Mode => {
     if (text !== "single" && text !== "cluster")
@@ -207,6 +223,12 @@ export const FIELD_RULES = {
     'must be a nats-server version x.y.z without a leading "v"',
   ),
   acceptPilotVersionChange: boolean,
+  pilotHostKey: rule((text, fail) => {
+    if (text === "") return text;
+    const key = hostPublicKey(text);
+    if (key === undefined) fail(HOST_KEY_FORMAT);
+    return key ?? text;
+  }),
   pilotMaxFileStoreGb: integer(1, 100_000),
   clusterName: matching(LABEL, 'must be a host name label (lowercase letters, digits and "-", at most 63)'),
   nodeCount: integer(1, MAX_NODES, " (a Hetzner spread placement group holds at most 10 servers)"),
@@ -254,6 +276,22 @@ export const FIELD_RULES = {
     }
     return text;
   }),
+  sshNextPublicKey: rule((text, fail) => {
+    if (text !== "" && typeof sshKeyBlob(text, "public") === "string") {
+      fail('must be empty or an OpenSSH public key line such as "ssh-ed25519 AAAA… comment" (the .pub file)');
+    }
+    return text;
+  }),
+  nodeHostKeys: list("<node name> <public key> entries", (entry) =>
+    /^[a-z0-9-]+\s/.test(entry.trim()) && hostPublicKey(entry) !== undefined
+      ? undefined
+      : "is not <node name> <public key> (akira-ga-1 ssh-ed25519 AAAA…)",
+  ),
+  acceptLiveChange: list("key=value entries", (entry) =>
+    /^(serverType|image)=[A-Za-z0-9._-]+$/.test(entry)
+      ? undefined
+      : "is not serverType=<type> or image=<image>",
+  ),
   absorbPilot: boolean,
   acceptPilotAbsorbRisk: boolean,
   streamName: matching(

@@ -13,6 +13,9 @@ import type * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit } from "./cloudInit";
+import { publicKeyIdentity } from "./clusterShape";
+import { ClusterShapeGuard } from "./clusterShapeGuard";
+import { publicKeyFingerprint } from "./ed25519KeyPair";
 import { firewallRules } from "./firewall";
 import { renderNatsSecrets } from "./natsConf";
 import {
@@ -23,7 +26,7 @@ import {
   type NatsHostArgs,
 } from "./natsDeployment";
 import { networkZoneFor, nodePrivateIps, subnetCidr } from "./network";
-import { nodeConfigCommand, renderNodeCommand, reportedHostKeyOf } from "./nodeConfigCommand";
+import { nodeConfigCommand, renderNodeCommand } from "./nodeConfigCommand";
 import {
   clientUrl,
   clusterNodeNames,
@@ -34,6 +37,7 @@ import {
   VM_PORTS,
 } from "./nodePlan";
 import { confChecksum } from "./nodeScript";
+import { SshHostKey } from "./sshHostKey";
 
 export interface NatsClusterArgs extends NatsHostArgs {
   /**
@@ -44,11 +48,11 @@ export interface NatsClusterArgs extends NatsHostArgs {
   /** Number of servers; odd, at least 3 (validated with the stack config). Default 3. */
   readonly nodeCount?: number;
   /** Hetzner server type. Default `cx23`. */
-  readonly serverType?: pulumi.Input<string>;
+  readonly serverType?: string;
   /** Hetzner location; determines the network zone of the subnet. Default `fsn1`. */
   readonly location?: string;
   /** Server image. Default `ubuntu-24.04`. */
-  readonly image?: pulumi.Input<string>;
+  readonly image?: string;
   /**
    * The private network. The nodes live in its first /24 (the whole range when it is a /24 or
    * smaller); node i gets the address at offset 11 + i, e.g. 10.0.0.11, .12, .13 in 10.0.0.0/16.
@@ -58,8 +62,17 @@ export interface NatsClusterArgs extends NatsHostArgs {
   readonly adminCidrs: pulumi.Input<readonly string[]>;
   /** Who may reach the NATS client port (4222) on the public interface. */
   readonly clientCidrs: pulumi.Input<readonly string[]>;
-  /** Public key put on every server (root). */
-  readonly sshPublicKey: pulumi.Input<string>;
+  /** Public key root accepts on every server; the config commands log in with its private half. */
+  readonly sshPublicKey: string;
+  /** A second key root accepts, while `sshPublicKey` is rotated (clusterShape.ts). Default none. */
+  readonly sshNextPublicKey?: string;
+  /**
+   * Host keys of nodes created before the program generated them, as `<node name> <public key>`
+   * (`akira-ga-1 ssh-ed25519 AAAA…`): pinned instead of a generated key. Default none.
+   */
+  readonly nodeHostKeys?: readonly string[];
+  /** Changes of `serverType`/`image` done by hand node by node (`serverType=cx33`). Default none. */
+  readonly acceptedChanges?: readonly string[];
   /** Route password between the nodes. Secret. */
   readonly clusterPassword: pulumi.Input<string>;
   /**
@@ -84,6 +97,9 @@ export interface ClusterNode {
   /** SHA-256 of the nats-server.conf this node gets, as the node script records it (drift check). */
   readonly confSha256: string;
 }
+
+/** Server inputs fixed when the server is created: `ignoreChanges` on every node. */
+export const SERVER_FIXED_AT_CREATION = ["userData", "serverType", "image", "sshKeys"] as const;
 
 const DEFAULTS = {
   nodeCount: 3,
@@ -118,6 +134,30 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
       );
     }
     const labels = { ...a.labels, app: "akira-nats", cluster: a.clusterName };
+    const authorizedKeys = [a.sshPublicKey, ...(a.sshNextPublicKey ? [a.sshNextPublicKey] : [])];
+    // Registered first, and every Hetzner resource depends on it: a change it refuses (in its
+    // check, at preview and at up) stops the run before any server is touched. Its name does not
+    // hold clusterName, so a rename is compared with the applied name instead of starting afresh.
+    const guard = new ClusterShapeGuard(
+      `${name}-shape`,
+      {
+        clusterName: a.clusterName,
+        nodeCount: a.nodeCount,
+        serverType: a.serverType,
+        location: a.location,
+        image: a.image,
+        privateNetworkCidr: a.privateNetworkCidr,
+        sshPublicKey: publicKeyIdentity(a.sshPublicKey),
+        authorizedKeys: authorizedKeys.map(publicKeyIdentity),
+        acceptedChanges: [...(a.acceptedChanges ?? [])],
+      },
+      { parent: this },
+    );
+    // The network, the subnet and the servers hold the cluster: `protect` makes the engine refuse,
+    // at preview, any plan that would delete or replace them, whatever the cause (a key the guard
+    // does not know, a provider upgrade that starts forcing a replacement). Taking a cluster down
+    // on purpose is `pulumi state unprotect` first (docs/stacks.md).
+    const held = { parent: this, dependsOn: [guard], protect: true };
     const planned: PlannedNode[] = clusterNodeNames(a.clusterName, a.nodeCount).map((nodeName, i) => ({
       name: nodeName,
       privateIp: nodePrivateIps(a.privateNetworkCidr, a.nodeCount)[i] as string,
@@ -126,7 +166,7 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
     this.network = new hcloud.Network(
       `${name}-network`,
       { name: `${a.clusterName}-private`, ipRange: a.privateNetworkCidr, labels },
-      { parent: this },
+      held,
     );
     const subnet = new hcloud.NetworkSubnet(
       `${name}-subnet`,
@@ -136,13 +176,13 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
         networkZone: networkZoneFor(a.location),
         ipRange: subnetCidr(a.privateNetworkCidr),
       },
-      { parent: this },
+      held,
     );
     // `spread` (the only type) puts every server on a different physical host.
     this.placementGroup = new hcloud.PlacementGroup(
       `${name}-spread`,
       { name: `${a.clusterName}-spread`, type: "spread", labels },
-      { parent: this },
+      { parent: this, dependsOn: [guard] },
     );
     this.firewall = new hcloud.Firewall(
       `${name}-firewall`,
@@ -155,17 +195,34 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
             firewallRules(admin, client).map((r) => ({ ...r, sourceIps: [...r.sourceIps] })),
           ),
       },
-      { parent: this },
+      { parent: this, dependsOn: [guard] },
     );
     const sshKey = new hcloud.SshKey(
       `${name}-ssh-key`,
       { name: `${a.clusterName}-admin`, publicKey: a.sshPublicKey, labels },
-      { parent: this },
+      // Used only when a server is created (servers ignore later changes of `sshKeys`): a rotated
+      // key replaces this object alone, and Hetzner's unique key names need the old one gone first.
+      { parent: this, dependsOn: [guard], deleteBeforeReplace: true },
     );
 
-    const userData = renderCloudInit();
+    // Each node's SSH host key: generated and delivered through cloud-init, or, for a node created
+    // before that, the key the stack records for it. Every remote command pins it.
+    const hostKeys = planned.map((node) => {
+      const known = knownHostKey(a.nodeHostKeys ?? [], node.name);
+      if (known !== undefined) return { publicKey: pulumi.output(known), userData: renderCloudInit() };
+      const key = new SshHostKey(`${name}-${node.name}-host-key`, { node: node.name }, { parent: this });
+      return {
+        publicKey: key.publicKey,
+        // Holds the host's private key: a secret in state, never shown.
+        userData: pulumi.secret(
+          pulumi
+            .all([key.privateKey, key.publicKey])
+            .apply(([privateKey, publicKey]) => renderCloudInit({ privateKey, publicKey })),
+        ),
+      };
+    });
     const servers = planned.map(
-      (node) =>
+      (node, i) =>
         new hcloud.Server(
           `${name}-${node.name}`,
           {
@@ -186,14 +243,18 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
             // IPv4 is needed: SSH and the admin tunnel come from adminCidrs, and the nats-server
             // release is downloaded from GitHub, which has no IPv6. IPv6 would only add surface.
             publicNets: [{ ipv4Enabled: true, ipv6Enabled: false }],
-            userData,
+            userData: hostKeys[i]?.userData as pulumi.Input<string>,
             deleteProtection: true,
             rebuildProtection: true,
           },
-          // The subnet must exist before a server can take an address in it. User data is read at
-          // first boot only, and a change of it replaces the server (and, with delete protection
-          // on, fails): an edited template applies to new servers and never touches running ones.
-          { parent: this, dependsOn: [subnet], ignoreChanges: ["userData"] },
+          // The subnet must exist before a server can take an address in it. Changes the program
+          // never makes to a running server, so that an edit applies to servers created later:
+          // - userData: read at first boot only; a change would replace the server;
+          // - serverType: the provider powers the server off to change it, every node at once;
+          //   a resize is done node by node by hand and accepted by the guard;
+          // - image: a change rebuilds (wipes) the server;
+          // - sshKeys: a change replaces the server; root's keys are the config command's job.
+          { ...held, dependsOn: [guard, subnet], ignoreChanges: [...SERVER_FIXED_AT_CREATION] },
         ),
     );
 
@@ -224,13 +285,18 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
           {
             host: servers[i]?.ipv4Address as pulumi.Output<string>,
             privateKey: a.sshPrivateKey,
-            commandText: renderNodeCommand("wait-for-cloud-init", {
-              natsVersion: a.natsVersion,
-              natsSha256: a.natsSha256,
-              confText: confs[i] as string,
-              monitorUrl: monitorUrl(node.privateIp, VM_PORTS.monitor),
-              releaseBaseUrl: a.releaseBaseUrl,
-            }),
+            hostKey: hostKeys[i]?.publicKey as pulumi.Output<string>,
+            commandText: renderNodeCommand(
+              "wait-for-cloud-init",
+              {
+                natsVersion: a.natsVersion,
+                natsSha256: a.natsSha256,
+                confText: confs[i] as string,
+                monitorUrl: monitorUrl(node.privateIp, VM_PORTS.monitor),
+                releaseBaseUrl: a.releaseBaseUrl,
+              },
+              { authorizedKeys },
+            ),
             secretsConf,
           },
           // One node at a time: the previous node's command must have succeeded (healthy) first.
@@ -255,18 +321,26 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
       address: n.privateIp,
       sshHost: n.publicIp,
       confSha256: n.confSha256,
-      sshHostKey: reportedHostKeyOf(commands[i] as command.remote.Command),
+      sshHostKey: pulumi
+        .output(hostKeys[i]?.publicKey)
+        .apply((k) => (k === undefined ? undefined : publicKeyFingerprint(k))),
     }));
     // The tunnel enters through the first node and reaches every node on the private network.
     this.adminServers = this.nodes.map((n) => n.url);
     this.adminTunnel = pulumi
-      .all([(servers[0] as hcloud.Server).ipv4Address, this.deployedNodes[0]?.sshHostKey])
+      .all([(servers[0] as hcloud.Server).ipv4Address, hostKeys[0]?.publicKey])
       .apply(([ip, hostKey]) => adminTunnelHop(ip, "root", hostKey));
     this.registerOutputs({
       natsUrl: this.natsUrl,
       nodes: this.nodes.map((n) => ({ name: n.name, privateIp: n.privateIp, publicIp: n.publicIp })),
     });
   }
+}
+
+/** The public key `entries` (`<node> <type> <base64> …`) record for `node`, as `<type> <base64>`. */
+export function knownHostKey(entries: readonly string[], node: string): string | undefined {
+  const entry = entries.map((e) => e.trim().split(/\s+/)).find((f) => f[0] === node);
+  return entry === undefined ? undefined : `${entry[1]} ${entry[2]}`;
 }
 
 /** Hetzner ids are strings in Pulumi; these arguments want numbers. */

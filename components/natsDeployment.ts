@@ -3,8 +3,10 @@
  * where applications connect, how the stream resource reaches JetStream, what to export.
  * Both PilotNode and NatsCluster provide it, so index.ts builds one of them and never asks which.
  */
+
 import type * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
+import { publicKeyFingerprint } from "./ed25519KeyPair";
 
 export interface DeployedNode {
   readonly name: string;
@@ -50,18 +52,27 @@ export interface NatsDeployment {
   readonly adminTunnel: pulumi.Input<AdminTunnelHop>;
 }
 
-/** Where the admin tunnel enters, and the host key it insists on once a node has reported it. */
+/** Where the admin tunnel enters, and the host key it insists on. */
 export interface AdminTunnelHop {
   readonly sshHost: string;
   readonly sshUser: string;
-  /** `SHA256:<base64>` of the node's ed25519 host key, from its config command's output. */
+  /** `SHA256:<base64>` of the host key pinned in the stack (a GA node's generated key, `pilotHostKey`). */
   readonly hostKeySha256?: string;
+  /** The pinned key's algorithm, asked for alone so the host offers that key (`ssh-ed25519`, …). */
+  readonly hostKeyAlgorithm?: string;
 }
 
+/** The hop through `sshHost`, pinned to `hostKey` (an OpenSSH public key line) when one is known. */
 export function adminTunnelHop(
   sshHost: string,
   sshUser: string,
-  hostKeySha256: string | undefined,
+  hostKey: string | undefined,
 ): AdminTunnelHop {
-  return hostKeySha256 === undefined ? { sshHost, sshUser } : { sshHost, sshUser, hostKeySha256 };
+  if (hostKey === undefined) return { sshHost, sshUser };
+  return {
+    sshHost,
+    sshUser,
+    hostKeySha256: publicKeyFingerprint(hostKey),
+    hostKeyAlgorithm: hostKey.trim().split(/\s+/)[0] as string,
+  };
 }

@@ -17,6 +17,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { renderAuthorizedKeys } from "./authorizedKeys";
 import { renderCloudInitWait, renderHostPrepareScript } from "./cloudInit";
 import { type NodeScriptInput, renderNodeScript, reportedHostKey, shellQuote } from "./nodeScript";
 
@@ -38,10 +39,11 @@ export type HostPreparation =
 export function renderNodeCommand(
   preparation: HostPreparation,
   script: NodeScriptInput,
-  opts: { readonly sudo?: boolean } = {},
+  opts: { readonly sudo?: boolean; readonly authorizedKeys?: readonly string[] } = {},
 ): string {
   const preamble = preparation === "prepare-host" ? renderHostPrepareScript() : renderCloudInitWait();
-  const text = `${preamble}${renderNodeScript(script)}`;
+  const keys = opts.authorizedKeys === undefined ? "" : renderAuthorizedKeys(opts.authorizedKeys);
+  const text = `${preamble}${keys}${renderNodeScript(script)}`;
   if (opts.sudo !== true) return text;
   return [
     "# akira-nats: the SSH user is not root here; the node script runs as root through sudo.",
@@ -57,6 +59,11 @@ export interface NodeConfigCommandArgs {
   readonly user?: pulumi.Input<string>;
   /** SSH private key (a secret). */
   readonly privateKey: pulumi.Input<string>;
+  /**
+   * The host's public key (`ssh-ed25519 AAAA…`): pulumi-command refuses a host that offers another
+   * (`connection.hostKey`; without it, it would accept any), before stdin's secrets are sent.
+   */
+  readonly hostKey: pulumi.Input<string>;
   /** The command text, from {@link renderNodeCommand}. Must hold no secret. */
   readonly commandText: pulumi.Input<string>;
   /** secrets.conf (`renderNatsSecrets(...)`), sent on stdin; wrapped as a secret here as well. */
@@ -78,6 +85,7 @@ export function nodeConfigCommand(
         host: args.host,
         user: args.user ?? "root",
         privateKey: pulumi.secret(args.privateKey),
+        hostKey: args.hostKey,
         dialErrorLimit: args.dialErrorLimit ?? DEFAULT_DIAL_ERROR_LIMIT,
       },
       create: args.commandText,

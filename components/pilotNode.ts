@@ -7,6 +7,7 @@
  */
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { publicKeyFingerprint } from "./ed25519KeyPair";
 import { renderNatsSecrets } from "./natsConf";
 import {
   type AdminTunnelHop,
@@ -15,7 +16,7 @@ import {
   type NatsDeployment,
   type NatsHostArgs,
 } from "./natsDeployment";
-import { nodeConfigCommand, renderNodeCommand, reportedHostKeyOf } from "./nodeConfigCommand";
+import { nodeConfigCommand, renderNodeCommand } from "./nodeConfigCommand";
 import {
   clientUrl,
   monitorUrl,
@@ -36,6 +37,11 @@ export interface PilotNodeArgs extends NatsHostArgs {
    * `sudo -n` and needs password-less sudo. Plain, not an Input: it decides the command text.
    */
   readonly sshUser?: string;
+  /**
+   * The pilot's SSH host key (`ecdsa-sha2-nistp256 AAAA…`, `ssh-ed25519 AAAA…`), from its known_hosts
+   * line or console: the config command and the admin tunnel refuse a host that offers another.
+   */
+  readonly hostKey: string;
 }
 
 const DEFAULTS = { pilotName: "akira-cache-01-staging", sshUser: "root" } as const;
@@ -74,6 +80,7 @@ export class PilotNode extends pulumi.ComponentResource implements NatsDeploymen
         host: args.pilotHost,
         user: sshUser,
         privateKey: args.sshPrivateKey,
+        hostKey: args.hostKey,
         commandText: renderNodeCommand(
           "prepare-host",
           {
@@ -96,7 +103,7 @@ export class PilotNode extends pulumi.ComponentResource implements NatsDeploymen
     this.localUrl = clientUrl("127.0.0.1", VM_PORTS.client);
     this.confSha256 = confChecksum(conf);
     this.nodeCommands = [config];
-    const sshHostKey = reportedHostKeyOf(config);
+    const sshHostKey = pulumi.output(publicKeyFingerprint(args.hostKey));
     this.deployedNodes = [
       {
         name: pilotName,
@@ -107,7 +114,7 @@ export class PilotNode extends pulumi.ComponentResource implements NatsDeploymen
       },
     ];
     this.adminServers = [this.localUrl];
-    this.adminTunnel = sshHostKey.apply((hostKey) => adminTunnelHop(args.pilotHost, sshUser, hostKey));
+    this.adminTunnel = pulumi.output(adminTunnelHop(args.pilotHost, sshUser, args.hostKey));
     this.registerOutputs({ natsUrl: this.natsUrl, name: this.name, address: this.address });
   }
 }

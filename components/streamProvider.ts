@@ -29,6 +29,7 @@ export interface AdminTunnelInputs {
   readonly sshPort?: number;
   readonly sshUser?: string;
   readonly hostKeySha256?: string;
+  readonly hostKeyAlgorithm?: string;
 }
 
 /** The resolved inputs, as the provider methods receive them. No secret is ever among them. */

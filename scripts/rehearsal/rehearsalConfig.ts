@@ -5,9 +5,9 @@
  * so the rehearsal's preflight runs the real rules.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { ed25519KeyPair } from "../../components/ed25519KeyPair";
 import { PINNED_NATS_VERSION, unsupportedVersionChange } from "../../components/jetstream/serverLines";
 import type { LocalSecrets } from "../local/localNats";
-import { throwawayEd25519KeyPair } from "../local/throwawayKeys";
 import type { RawStackConfig } from "../runbook/infra";
 
 export const REHEARSAL_STREAM = "AKIRA_CDR";
@@ -24,7 +24,7 @@ export function rehearsalConfig(
   nodeCount: number,
   pilotVersion: string = PINNED_NATS_VERSION,
 ): { staging: RawStackConfig; ga: RawStackConfig } {
-  const keys = throwawayEd25519KeyPair("akira-nats rehearsal");
+  const keys = ed25519KeyPair("akira-nats rehearsal");
   const common = {
     natsVersion: PINNED_NATS_VERSION,
     natsSha256: createHash("sha256").update("akira-nats rehearsal").digest("hex"),
@@ -56,6 +56,8 @@ export function rehearsalConfig(
       ...common,
       mode: "single",
       nodeCount: "1",
+      // The local pilot is reached without SSH; the key only has to be a valid one.
+      pilotHostKey: ed25519KeyPair("akira-nats rehearsal pilot").public,
       streamReplicas: "1",
       pilotRunningVersion: pilotVersion,
       acceptPilotVersionChange: String(

@@ -7,8 +7,8 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { ed25519KeyPair } from "../../components/ed25519KeyPair";
 import { freePort } from "../../scripts/local/localNats";
-import { throwawayEd25519KeyPair } from "../../scripts/local/throwawayKeys";
 import { tempDir } from "./localNats";
 
 export const SSHD_BIN = "/usr/sbin/sshd";
@@ -48,7 +48,7 @@ export async function startSshd(t: { after(fn: () => unknown): void }): Promise<
   ]);
   if (keygen.status !== 0) throw new Error(`ssh-keygen failed: ${keygen.stderr}`);
   const hostPublicKey = readFileSync(`${hostKeyFile}.pub`, "utf8").trim();
-  const client = throwawayEd25519KeyPair("akira-nats test client");
+  const client = ed25519KeyPair("akira-nats test client");
   writeFileSync(join(dir, "authorized_keys"), `${client.public}\n`, { mode: 0o600 });
   const port = await freePort("127.0.0.1");
   writeFileSync(

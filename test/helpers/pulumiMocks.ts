@@ -7,6 +7,7 @@
 
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { ed25519KeyPair, type KeyPair, publicKeyFingerprint } from "../../components/ed25519KeyPair";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 
 /** Pulumi's wire marker for a secret value (`{ [SIG]: SECRET, value }`). */
@@ -26,6 +27,8 @@ export interface RecordedResource {
   parent: string;
   additionalSecretOutputs: string[];
   ignoreChanges: string[];
+  protect: boolean;
+  deleteBeforeReplace: boolean;
 }
 
 export function isSecret(value: unknown): boolean {
@@ -48,6 +51,18 @@ export function mockHostKey(commandName: string): string {
   return `SHA256:${createHash("sha256").update(commandName).digest("base64").replace(/=+$/, "")}`;
 }
 
+const hostKeyPairs = new Map<string, KeyPair>();
+
+/** The key pair a mocked `SshHostKey` named `resourceName` generates (one per name, per process). */
+export function mockHostKeyPair(resourceName: string): KeyPair {
+  let pair = hostKeyPairs.get(resourceName);
+  if (pair === undefined) {
+    pair = ed25519KeyPair(resourceName);
+    hostKeyPairs.set(resourceName, pair);
+  }
+  return pair;
+}
+
 function computedOutputs(
   type: string,
   name: string,
@@ -58,6 +73,14 @@ function computedOutputs(
     case "hcloud:index/server:Server": {
       const n = Number(id) % 250;
       return { ipv4Address: `203.0.113.${n}`, ipv6Address: "", status: "running", primaryDiskSize: 40 };
+    }
+    case "pulumi-nodejs:dynamic/akira/ssh:HostKey": {
+      const pair = mockHostKeyPair(name);
+      return {
+        publicKey: pair.public.trim(),
+        privateKey: pair.private,
+        fingerprint: publicKeyFingerprint(pair.public),
+      };
     }
     case "command:remote:Command":
       // What the node script prints last on a host with an ed25519 host key.
@@ -87,6 +110,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       parent: "",
       additionalSecretOutputs: [],
       ignoreChanges: [],
+      protect: false,
+      deleteBeforeReplace: false,
     });
     return { id, state: { ...inputs, ...computedOutputs(args.type, args.name, id, inputs) } };
   }
@@ -116,6 +141,8 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getAdditionalsecretoutputsList(): string[];
   getIgnorechangesList(): string[];
+  getProtect(): boolean;
+  getDeletebeforereplace(): boolean;
 }
 type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
 
@@ -149,6 +176,8 @@ export async function installMocks(opts: {
           rec.parent = req.getParent();
           rec.additionalSecretOutputs = req.getAdditionalsecretoutputsList();
           rec.ignoreChanges = req.getIgnorechangesList();
+          rec.protect = req.getProtect();
+          rec.deleteBeforeReplace = req.getDeletebeforereplace();
         }
       }
       cb(err, resp);
@@ -183,6 +212,9 @@ export const KNOWN_SECRETS = {
 } as const;
 
 export const NATS_VERSION = PINNED_NATS_VERSION;
+/** The staging fixtures' pilot host key (a fixed ed25519 public key). */
+export const PILOT_HOST_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINtRZ3KwwACFf5VT0mud4YI2SqV6ENz74Gt1mHpFhOWI";
 export const NATS_SHA256 = "a".repeat(64);
 
 /**
@@ -216,7 +248,7 @@ export function stackConfig(
           adminCidrs: JSON.stringify(["85.10.20.30/32"]),
           clientCidrs: JSON.stringify(["10.20.0.0/16"]),
         }
-      : { mode: "single", nodeCount: "1", streamReplicas: "1" };
+      : { mode: "single", nodeCount: "1", streamReplicas: "1", pilotHostKey: PILOT_HOST_KEY };
   const raw: Record<string, string> = { ...common, ...perStack, ...overrides };
   const qualified: Record<string, string> = Object.fromEntries(
     Object.entries(raw).map(([k, v]) => [k.includes(":") ? k : `akira-nats:${k}`, v]),

@@ -9,7 +9,16 @@ import {
   readStackConfig,
 } from "../../components/config";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
-import { GENERATE, gaRaw, KEY_PAIR, PASSWORDS, type Raw, SHA, stagingRaw } from "./configFixtures";
+import {
+  GENERATE,
+  gaRaw,
+  KEY_PAIR,
+  PASSWORDS,
+  PILOT_HOST_KEY,
+  type Raw,
+  SHA,
+  stagingRaw,
+} from "./configFixtures";
 
 function issuesOf(raw: Raw) {
   const result = parseStackConfig(raw);
@@ -31,6 +40,7 @@ describe("config - valid stacks parse to exact values", () => {
         pilotSshUser: "root",
         pilotMaxFileStoreGb: 10,
         acceptPilotVersionChange: false,
+        pilotHostKey: "",
         clusterName: "akira-ga",
         nodeCount: 3,
         serverType: "cx23",
@@ -41,6 +51,9 @@ describe("config - valid stacks parse to exact values", () => {
         acceptAdminFromAnywhere: false,
         clientCidrs: ["172.20.0.0/16", "10.10.0.0/16"],
         sshPublicKey: KEY_PAIR.public,
+        sshNextPublicKey: "",
+        acceptLiveChange: [],
+        nodeHostKeys: [],
         absorbPilot: false,
         acceptPilotAbsorbRisk: false,
         streamName: "AKIRA_CDR",
@@ -69,6 +82,7 @@ describe("config - valid stacks parse to exact values", () => {
         pilotSshUser: "root",
         pilotMaxFileStoreGb: 10,
         acceptPilotVersionChange: false,
+        pilotHostKey: PILOT_HOST_KEY,
         clusterName: "akira-ga",
         nodeCount: 1,
         serverType: "cx23",
@@ -79,6 +93,9 @@ describe("config - valid stacks parse to exact values", () => {
         acceptAdminFromAnywhere: false,
         clientCidrs: [],
         sshPublicKey: "",
+        sshNextPublicKey: "",
+        acceptLiveChange: [],
+        nodeHostKeys: [],
         absorbPilot: false,
         acceptPilotAbsorbRisk: false,
         streamName: "AKIRA_CDR",
@@ -225,7 +242,7 @@ describe("config - every problem at once", () => {
     assert.equal(config.mode, "cluster");
     assert.ok(asked.includes("hcloud:token"));
     assert.ok(asked.includes("nodeCount"));
-    assert.equal(asked.length, 36);
+    assert.equal(asked.length, 40);
   });
 
   it("readStackConfig returns the config with its warnings; loadStackConfig the same config alone", () => {

@@ -3,8 +3,8 @@
  * The SSH key pair is generated per run, so no private key lives in the repository.
  */
 
+import { ed25519KeyPair } from "../../components/ed25519KeyPair";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
-import { throwawayEd25519KeyPair } from "../../scripts/local/throwawayKeys";
 
 export const SHA = "3f9c1d7a0b2e4c6d8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d3e";
 export const TOKEN = "Hz7kQ2mX9pL4wV6nR8tY1bC3dF5gJ0sA2eU4iO6qW8rT1yM3uK5hN7jB9vG0cX2z";
@@ -14,8 +14,11 @@ export const PASSWORDS = {
   systemPassword: "System-3g7jP9wXe2Mq5Rz",
 } as const;
 
-export const KEY_PAIR = throwawayEd25519KeyPair("akira-nats-test");
-export const OTHER_KEY_PAIR = throwawayEd25519KeyPair("other");
+export const KEY_PAIR = ed25519KeyPair("akira-nats-test");
+export const OTHER_KEY_PAIR = ed25519KeyPair("other");
+/** The staging fixtures' pilot host key: a public key line, as ssh-keyscan prints it after the host. */
+export const PILOT_HOST_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINtRZ3KwwACFf5VT0mud4YI2SqV6ENz74Gt1mHpFhOWI";
 
 export type Raw = Record<string, string | undefined>;
 
@@ -54,6 +57,7 @@ export function stagingRaw(overrides: Raw = {}): Raw {
     natsVersion: PINNED_NATS_VERSION,
     natsSha256: SHA,
     pilotHost: "10.20.30.40",
+    pilotHostKey: `10.20.30.40 ${PILOT_HOST_KEY}`,
     nodeCount: "1",
     streamReplicas: "1",
     clientPassword: PASSWORDS.clientPassword,

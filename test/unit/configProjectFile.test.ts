@@ -161,7 +161,7 @@ describe("Pulumi's own checks pass, so the validator gets to report", () => {
 
 describe("stack files - placeholders until the operator replaces them", () => {
   for (const [file, toReplace] of [
-    ["Pulumi.staging.yaml", ["pilotHost", "natsSha256"]],
+    ["Pulumi.staging.yaml", ["pilotHost", "pilotHostKey", "natsSha256"]],
     ["Pulumi.ga.yaml", ["natsSha256", "pilotHost", "adminCidrs", "clientCidrs", "sshPublicKey"]],
   ] as const) {
     it(`${file} - known keys only, no secret in the file`, () => {
@@ -189,18 +189,29 @@ describe("stack files - placeholders until the operator replaces them", () => {
       ...stackRaw("Pulumi.staging.yaml"),
       ...SECRETS,
       pilotHost: "10.20.30.40",
+      pilotHostKey: `10.20.30.40 ${KEY_PAIR.public}`,
       natsSha256: SHA,
     });
     assert.ok(result.ok);
-    const { mode, nodeCount, streamReplicas, pilotHost, pilotName, streamName, clusterPassword } =
-      result.config;
+    const {
+      mode,
+      nodeCount,
+      streamReplicas,
+      pilotHost,
+      pilotHostKey,
+      pilotName,
+      streamName,
+      clusterPassword,
+    } = result.config;
     assert.deepEqual(
-      { mode, nodeCount, streamReplicas, pilotHost, pilotName, streamName, clusterPassword },
+      { mode, nodeCount, streamReplicas, pilotHost, pilotHostKey, pilotName, streamName, clusterPassword },
       {
         mode: "single",
         nodeCount: 1,
         streamReplicas: 1,
         pilotHost: "10.20.30.40",
+        // The known_hosts line's host field is dropped: what is pinned is the key.
+        pilotHostKey: KEY_PAIR.public.split(" ").slice(0, 2).join(" "),
         pilotName: "akira-cache-01-staging",
         streamName: "AKIRA_CDR",
         clusterPassword: undefined,

@@ -29,6 +29,7 @@ describe("PilotNode - component", () => {
     const pilot = new PilotNode("p", {
       pilotHost: "95.216.10.20",
       sshUser: "admin",
+      hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINtRZ3KwwACFf5VT0mud4YI2SqV6ENz74Gt1mHpFhOWI",
       sshPrivateKey: pulumi.secret("key"),
       natsVersion: PINNED_NATS_VERSION,
       natsSha256: "a".repeat(64),

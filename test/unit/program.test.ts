@@ -9,6 +9,7 @@ import { before, describe, it, mock } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit } from "../../components/cloudInit";
 import { ConfigError } from "../../components/config";
+import { ed25519KeyPair, publicKeyFingerprint } from "../../components/ed25519KeyPair";
 import { SUPPORT_POLICY } from "../../components/jetstream/serverLines";
 import { renderNatsSecrets } from "../../components/natsConf";
 import { renderNodeCommand } from "../../components/nodeConfigCommand";
@@ -21,12 +22,13 @@ import {
 } from "../../components/nodePlan";
 import { confChecksum } from "../../components/nodeScript";
 import { maxFileStoreBytes, PRICES_CHECKED, SERVER_TYPES } from "../../components/serverTypes";
-import { throwawayEd25519KeyPair } from "../../scripts/local/throwawayKeys";
 import {
+  isSecret,
   KNOWN_SECRETS,
-  mockHostKey,
+  mockHostKeyPair,
   NATS_SHA256,
   NATS_VERSION,
+  PILOT_HOST_KEY,
   type ProgramRun,
   type RecordedResource,
   runProgram,
@@ -43,6 +45,8 @@ const T = {
   server: "hcloud:index/server:Server",
   command: "command:remote:Command",
   stream: "pulumi-nodejs:dynamic/akira/jetstream:Stream",
+  guard: "pulumi-nodejs:dynamic/akira/cluster:ShapeGuard",
+  hostKey: "pulumi-nodejs:dynamic/akira/ssh:HostKey",
   cluster: "akira:nats:NatsCluster",
   pilot: "akira:nats:PilotNode",
   stack: "pulumi:pulumi:Stack",
@@ -55,7 +59,7 @@ const GA_NODES: PlannedNode[] = [
 ];
 
 const keys = (() => {
-  const pair = throwawayEd25519KeyPair("akira-nats-test");
+  const pair = ed25519KeyPair("akira-nats-test");
   return { privateKey: pair.private, publicKey: pair.public };
 })();
 
@@ -76,6 +80,8 @@ describe("program - ga stack (cluster on Hetzner)", () => {
   it("resources - exact types and counts", () => {
     assert.deepEqual(typesCount(ga), {
       [T.cluster]: 1,
+      [T.guard]: 1,
+      [T.hostKey]: 3,
       [T.network]: 1,
       [T.subnet]: 1,
       [T.placement]: 1,
@@ -124,15 +130,35 @@ describe("program - ga stack (cluster on Hetzner)", () => {
       assert.deepEqual(s.publicNets, [{ ipv4Enabled: true, ipv6Enabled: false }]);
       assert.equal(s.deleteProtection, true);
       assert.equal(s.rebuildProtection, s.deleteProtection);
-      assert.equal(s.userData, renderCloudInit());
+      // The node's generated host key, delivered by cloud-init: the user data is a secret.
+      const hostKey = mockHostKeyPair(`nats-${GA_NODES[i]?.name}-host-key`);
+      assert.equal(
+        s.userData,
+        renderCloudInit({ privateKey: hostKey.private, publicKey: hostKey.public.trim() }),
+      );
+      assert.ok(isSecret(ga.mocks.ofType(T.server)[i]?.inputs.userData), "userData holds a private key");
       assert.deepEqual(s.labels, { app: "akira-nats", cluster: "akira-ga", node: GA_NODES[i]?.name });
     }
-    // The subnet exists before a server takes an address in it; an edited cloud-init template
-    // never replaces a running server.
+    // The subnet exists before a server takes an address in it, and the shape guard has passed
+    // before any server is touched. What would replace, rebuild or power off a running server is
+    // never changed on it; the engine refuses any plan that deletes or replaces it.
+    const guard = ga.mocks.byName("nats-shape");
     for (const s of ga.mocks.ofType(T.server)) {
       assert.ok(s.dependencies.includes(ga.mocks.byName("nats-subnet").urn), s.name);
-      assert.deepEqual(s.ignoreChanges, ["userData"], s.name);
+      assert.ok(s.dependencies.includes(guard.urn), s.name);
+      assert.deepEqual(s.ignoreChanges, ["userData", "serverType", "image", "sshKeys"], s.name);
+      assert.equal(s.protect, true, s.name);
     }
+    for (const name of ["nats-network", "nats-subnet"]) {
+      const r = ga.mocks.byName(name);
+      assert.deepEqual([r.protect, r.dependencies.includes(guard.urn)], [true, true], name);
+    }
+    for (const name of ["nats-spread", "nats-firewall", "nats-ssh-key"]) {
+      const r = ga.mocks.byName(name);
+      assert.deepEqual([r.protect, r.dependencies.includes(guard.urn)], [false, true], name);
+    }
+    // A rotated key replaces the Hetzner key object alone; its unique name needs the old one gone.
+    assert.equal(ga.mocks.byName("nats-ssh-key").deleteBeforeReplace, true);
   });
 
   it("firewall - exactly 22 from adminCidrs and 4222 from clientCidrs; no public 6222/8222", () => {
@@ -176,12 +202,16 @@ describe("program - ga stack (cluster on Hetzner)", () => {
       const c0 = inputs(c);
       assert.equal(
         c0.create,
-        renderNodeCommand("wait-for-cloud-init", {
-          natsVersion: NATS_VERSION,
-          natsSha256: NATS_SHA256,
-          confText: conf,
-          monitorUrl: `http://${GA_NODES[i]?.privateIp}:8222`,
-        }),
+        renderNodeCommand(
+          "wait-for-cloud-init",
+          {
+            natsVersion: NATS_VERSION,
+            natsSha256: NATS_SHA256,
+            confText: conf,
+            monitorUrl: `http://${GA_NODES[i]?.privateIp}:8222`,
+          },
+          { authorizedKeys: [keys.publicKey] },
+        ),
       );
       assert.equal(c0.stdin, secrets);
       assert.equal(c0.logging, "none");
@@ -197,6 +227,8 @@ describe("program - ga stack (cluster on Hetzner)", () => {
         },
       );
       assert.equal(connection.privateKey, keys.privateKey);
+      // The node's generated host key is pinned: pulumi-command refuses any other.
+      assert.equal(connection.hostKey, mockHostKeyPair(`nats-${GA_NODES[i]?.name}-host-key`).public.trim());
       // Ours, plus `connection`, which @pulumi/command itself always marks secret.
       assert.deepEqual(c.additionalSecretOutputs, ["stdin", "stdout", "stderr", "connection"]);
     }
@@ -231,8 +263,9 @@ describe("program - ga stack (cluster on Hetzner)", () => {
         adminTunnel: {
           sshHost: `203.0.113.${Number(ga.mocks.byName("nats-akira-ga-1").id) % 250}`,
           sshUser: "root",
-          // Pinned to the key node 1's config command reported.
-          hostKeySha256: mockHostKey((ga.mocks.ofType(T.command)[0] as RecordedResource).name),
+          // Pinned to node 1's generated host key, and asking for its algorithm alone.
+          hostKeySha256: publicKeyFingerprint(mockHostKeyPair("nats-akira-ga-1-host-key").public),
+          hostKeyAlgorithm: "ssh-ed25519",
         },
       },
     );
@@ -260,8 +293,8 @@ describe("program - ga stack (cluster on Hetzner)", () => {
             i,
           ),
         ),
-        // The host key node i's config command reported (unwrapped from its secret stdout).
-        sshHostKey: mockHostKey((ga.mocks.ofType(T.command)[i] as RecordedResource).name),
+        // The fingerprint of node i's pinned host key.
+        sshHostKey: publicKeyFingerprint(mockHostKeyPair(`nats-${n.name}-host-key`).public),
       })),
       clusterName: "akira-ga",
       streamName: "AKIRA_CDR",
@@ -305,6 +338,7 @@ describe("program - staging stack (the pilot on its existing host)", () => {
     const connection = c.connection as Record<string, unknown>;
     assert.equal(connection.host, "95.216.10.20");
     assert.equal(connection.user, "root");
+    assert.equal(connection.hostKey, PILOT_HOST_KEY);
   });
 
   it("stream - R1 through the tunnel via the pilot, after its command", () => {
@@ -316,7 +350,12 @@ describe("program - staging stack (the pilot on its existing host)", () => {
         1,
         ["nats://127.0.0.1:4222"],
         false,
-        { sshHost: "95.216.10.20", sshUser: "root", hostKeySha256: mockHostKey("pilot-config") },
+        {
+          sshHost: "95.216.10.20",
+          sshUser: "root",
+          hostKeySha256: publicKeyFingerprint(PILOT_HOST_KEY),
+          hostKeyAlgorithm: "ssh-ed25519",
+        },
       ],
     );
     assert.ok(stream.dependencies.includes(staging.mocks.byName("pilot-config").urn));
@@ -334,7 +373,7 @@ describe("program - staging stack (the pilot on its existing host)", () => {
           confSha256: confChecksum(
             renderPilotConf({ serverName: "akira-cache-01-staging", maxFileStoreBytes: 10_000_000_000 }),
           ),
-          sshHostKey: mockHostKey("pilot-config"),
+          sshHostKey: publicKeyFingerprint(PILOT_HOST_KEY),
         },
       ],
       clusterName: undefined,

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { throwawayEd25519KeyPair } from "../../scripts/local/throwawayKeys";
+import { ed25519KeyPair } from "../../components/ed25519KeyPair";
 import {
   isSecret,
   KNOWN_SECRETS,
@@ -15,10 +15,11 @@ import {
   type RecordedResource,
   runProgram,
   stackConfig,
+  unwrap,
 } from "../helpers/pulumiMocks";
 
 const keys = (() => {
-  const pair = throwawayEd25519KeyPair("akira-nats-secrets-test");
+  const pair = ed25519KeyPair("akira-nats-secrets-test");
   return { privateKey: pair.private, publicKey: pair.public };
 })();
 
@@ -81,6 +82,12 @@ for (const stack of ["ga", "staging"] as const) {
     it("no resource input holds a secret in plaintext", () => {
       for (const r of run.mocks.resources) {
         assert.deepEqual(leaks(JSON.stringify(plaintextPart(r.inputs))), [], `${r.type} ${r.name}`);
+        // No private key of any kind (the login key, a node's host key) outside a secret.
+        assert.doesNotMatch(JSON.stringify(plaintextPart(r.inputs)), /PRIVATE KEY/, `${r.type} ${r.name}`);
+      }
+      // A generated host key's private half is a secret output, encrypted in state.
+      for (const k of run.mocks.ofType("pulumi-nodejs:dynamic/akira/ssh:HostKey")) {
+        assert.deepEqual(k.additionalSecretOutputs, ["privateKey"], k.name);
       }
     });
 
@@ -90,11 +97,24 @@ for (const stack of ["ga", "staging"] as const) {
         assert.deepEqual(leaks(c.inputs.create as string), [], c.name);
       }
       for (const s of run.mocks.ofType("hcloud:index/server:Server")) {
-        assert.deepEqual(leaks(String(s.inputs.userData)), [], s.name);
+        // The user data carries the node's private host key, so it is a secret as a whole.
+        assert.ok(isSecret(s.inputs.userData), s.name);
+        // Inside it, no password and not the login key (every OpenSSH private key shares its first
+        // base64 characters, so the login key is looked for by a line of its own).
+        const userData = JSON.stringify(unwrap(s.inputs.userData));
+        for (const secret of Object.values(KNOWN_SECRETS)) assert.ok(!userData.includes(secret), s.name);
+        assert.ok(!userData.includes(keys.privateKey.split("\n")[2] as string), s.name);
       }
-      const streams = run.mocks.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
-      assert.equal(streams.length, 1);
-      for (const d of streams) {
+      for (const c of run.mocks.ofType("command:remote:Command")) {
+        assert.doesNotMatch(c.inputs.create as string, /PRIVATE KEY/, c.name);
+      }
+      const dynamic = run.mocks.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+      assert.equal(
+        dynamic.length,
+        stack === "ga" ? 5 : 1,
+        "the stream (and on ga the guard and 3 host keys)",
+      );
+      for (const d of dynamic) {
         assert.equal(typeof d.inputs.__provider, "string");
         assert.deepEqual(leaks(d.inputs.__provider as string), [], d.name);
       }

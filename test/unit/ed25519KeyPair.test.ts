@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { utils } from "ssh2";
-import { throwawayEd25519KeyPair } from "../../scripts/local/throwawayKeys";
+import { ed25519KeyPair } from "../../components/ed25519KeyPair";
 
 describe("throwaway keys - always valid", () => {
   // ssh2's own generator yields about 1 unparsable private key in 300: 1,500 pairs would hold
@@ -9,7 +9,7 @@ describe("throwaway keys - always valid", () => {
   it("1,500 pairs - every private and public key parses", () => {
     let unparsable = 0;
     for (let i = 0; i < 1500; i++) {
-      const pair = throwawayEd25519KeyPair("akira-nats test");
+      const pair = ed25519KeyPair("akira-nats test");
       if (utils.parseKey(pair.private) instanceof Error || utils.parseKey(pair.public) instanceof Error)
         unparsable++;
     }
