@@ -70,7 +70,9 @@ export async function openAdminTunnel(opts: AdminTunnelOptions): Promise<AdminTu
   let hostKeyMismatch: string | undefined;
   const ready = new Promise<void>((resolve, reject) => {
     ssh.once("ready", () => resolve());
-    ssh.once("error", (err) => reject(err));
+    // `on`, not `once`: a refused handshake can be followed by a second error (the peer's reset),
+    // and an 'error' event without a listener would crash the process. The first one decides.
+    ssh.on("error", (err) => reject(err));
   });
   ssh.connect({
     host: opts.sshHost,
@@ -99,6 +101,13 @@ export async function openAdminTunnel(opts: AdminTunnelOptions): Promise<AdminTu
       throw new AkiraNatsError(
         "tunnel",
         `cannot open the admin tunnel through ${where}: host key ${hostKeyMismatch} is not the pinned ${opts.hostKeySha256} (the host key pinned in the stack: a GA node's generated key, the pilot's pilotHostKey): nothing was sent. If the host was rebuilt or its keys replaced outside Pulumi, check its key on its console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and update the stack (docs/stacks.md, "Host keys"); otherwise treat the connection as intercepted`,
+        { cause: err },
+      );
+    }
+    if (opts.hostKeyAlgorithm !== undefined && /no matching host key format/i.test((err as Error).message)) {
+      throw new AkiraNatsError(
+        "tunnel",
+        `cannot open the admin tunnel through ${where}: the host offers no ${opts.hostKeyAlgorithm} host key, the type of the key pinned in the stack: nothing was sent. Pin the key it has (ssh-keyscan ${opts.sshHost}, checked with ssh-keygen -lf on its console)`,
         { cause: err },
       );
     }

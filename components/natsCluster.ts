@@ -324,6 +324,9 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
       sshHostKey: pulumi
         .output(hostKeys[i]?.publicKey)
         .apply((k) => (k === undefined ? undefined : publicKeyFingerprint(k))),
+      sshHostKeyType: pulumi
+        .output(hostKeys[i]?.publicKey)
+        .apply((k) => (k === undefined ? undefined : k.trim().split(/\s+/)[0])),
     }));
     // The tunnel enters through the first node and reaches every node on the private network.
     this.adminServers = this.nodes.map((n) => n.url);

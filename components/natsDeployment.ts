@@ -18,6 +18,8 @@ export interface DeployedNode {
   readonly confSha256: string;
   /** `SHA256:<base64>` of the node's ed25519 SSH host key as its config command reported it (drift pins it). */
   readonly sshHostKey: pulumi.Input<string | undefined>;
+  /** The pinned host key's type (`ssh-ed25519`, `ecdsa-sha2-nistp256`): a client asks for it alone. */
+  readonly sshHostKeyType: pulumi.Input<string | undefined>;
 }
 
 /** What every NATS host gets, whether a GA node or the pilot: the release, the login, the users. */

@@ -111,6 +111,7 @@ export class PilotNode extends pulumi.ComponentResource implements NatsDeploymen
         sshHost: args.pilotHost,
         confSha256: this.confSha256,
         sshHostKey,
+        sshHostKeyType: args.hostKey.trim().split(/\s+/)[0],
       },
     ];
     this.adminServers = [this.localUrl];

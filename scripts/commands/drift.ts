@@ -134,6 +134,7 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
   let servers = explicit;
   let via = flags.tunnelVia;
   let reportedKey: string | undefined;
+  let reportedKeyType: string | undefined;
   if (servers === undefined) {
     // The stack's own client URLs are private addresses: reach them through the first node.
     const outputs = await facts.outputs();
@@ -145,6 +146,7 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
       const first = sshHostsFromOutputs(outputs)?.[0];
       via = first?.host;
       reportedKey = first?.hostKeySha256;
+      reportedKeyType = first?.hostKeyAlgorithm;
     }
   }
   const withUser = { ...target, servers, user: target.user ?? CLIENT_USER };
@@ -164,6 +166,9 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
       readyTimeoutMs: sshTimeoutMs(target.timeoutMs),
       privateKey: await facts.sshKey(),
       ...(pinned === undefined ? {} : { hostKeySha256: pinned }),
+      ...(pinned === undefined || listed !== undefined || reportedKeyType === undefined
+        ? {}
+        : { hostKeyAlgorithm: reportedKeyType }),
     },
   };
 }

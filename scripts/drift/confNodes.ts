@@ -19,6 +19,8 @@ export interface SshHost {
   readonly confSha256?: string;
   /** The node's reported ed25519 host key, `SHA256:<base64>` (output `nodes[].sshHostKey`), when known. */
   readonly hostKeySha256?: string;
+  /** That key's type (output `nodes[].sshHostKeyType`): asked for alone, so the host offers it. */
+  readonly hostKeyAlgorithm?: string;
 }
 
 /** Parses `name=host[:port],…` (IPv6 in brackets: `name=[2001:db8::1]:22`). */
@@ -53,7 +55,8 @@ export function sshHostsFromOutputs(outputs: Readonly<Record<string, unknown>>):
     if (typeof n.name !== "string" || typeof address !== "string") continue;
     const sha = typeof n.confSha256 === "string" ? { confSha256: n.confSha256 } : {};
     const hostKey = typeof n.sshHostKey === "string" ? { hostKeySha256: n.sshHostKey } : {};
-    hosts.push({ name: n.name, host: address, ...sha, ...hostKey });
+    const keyType = typeof n.sshHostKeyType === "string" ? { hostKeyAlgorithm: n.sshHostKeyType } : {};
+    hosts.push({ name: n.name, host: address, ...sha, ...hostKey, ...keyType });
   }
   return hosts.length > 0 ? hosts : undefined;
 }
@@ -128,7 +131,10 @@ export function sshOpener(
       knownHosts !== undefined
         ? { hostKeys: pinnedKeys(knownHosts, h.host, port) }
         : h.hostKeySha256 !== undefined
-          ? { hostKeySha256: h.hostKeySha256 }
+          ? {
+              hostKeySha256: h.hostKeySha256,
+              ...(h.hostKeyAlgorithm === undefined ? {} : { hostKeyAlgorithm: h.hostKeyAlgorithm }),
+            }
           : {};
     return sshReader({ ...rest, host: h.host, port, ...pin });
   };

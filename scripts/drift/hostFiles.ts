@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Client, ConnectConfig } from "ssh2";
+import type { Client, ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
 import { sshFingerprint } from "../../components/adminTunnel";
 
 export interface HostFileReader {
@@ -51,6 +51,8 @@ export interface SshTarget {
    * reported it to `pulumi up` (stack output `nodes[].sshHostKey`).
    */
   readonly hostKeySha256?: string;
+  /** The pinned key's type, asked for alone with a fingerprint pin (output `nodes[].sshHostKeyType`). */
+  readonly hostKeyAlgorithm?: string;
   /** Connect timeout in ms. Default 10000. */
   readonly timeoutMs?: number;
 }
@@ -73,7 +75,10 @@ export async function sshReader(target: SshTarget): Promise<HostFileReader> {
     username,
     privateKey: target.privateKey,
     readyTimeout: target.timeoutMs ?? 10_000,
-    // ssh2 asks for ssh-ed25519 first, the key a fingerprint pin names.
+    // A fingerprint pin asks for its key's type alone (ssh2 would ask for ssh-ed25519 first).
+    ...(fingerprint !== undefined && target.hostKeyAlgorithm !== undefined
+      ? { algorithms: { serverHostKey: [target.hostKeyAlgorithm as ServerHostKeyAlgorithm] } }
+      : {}),
     hostVerifier: (key: Buffer) =>
       fingerprint !== undefined
         ? sshFingerprint(key) === fingerprint

@@ -3,11 +3,11 @@
  * as root with its own host key and authorized_keys in a temp dir; stopped when the test ends.
  */
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { ed25519KeyPair } from "../../components/ed25519KeyPair";
+import { ed25519KeyPair, type KeyPair } from "../../components/ed25519KeyPair";
 import { freePort } from "../../scripts/local/localNats";
 import { tempDir } from "./localNats";
 
@@ -30,24 +30,19 @@ export function sshdUnavailable(): string | undefined {
   return undefined;
 }
 
-export async function startSshd(t: { after(fn: () => unknown): void }): Promise<LocalSshd> {
+/**
+ * A real sshd on 127.0.0.1. Its host key is generated the way the program generates a GA node's
+ * (`ed25519KeyPair`, installed by cloud-init there), unless `hostKey` is given.
+ */
+export async function startSshd(
+  t: { after(fn: () => unknown): void },
+  opts: { readonly hostKey?: KeyPair } = {},
+): Promise<LocalSshd> {
   const dir = tempDir(t, "akira-sshd-");
-  // The host key comes from ssh-keygen: about one ed25519 private key in 300 that ssh2 generates is
-  // refused by OpenSSH ("error in libcrypto"). The client key only meets ssh2 and authorized_keys.
   const hostKeyFile = join(dir, "host_key");
-  const keygen = spawnSync("ssh-keygen", [
-    "-q",
-    "-t",
-    "ed25519",
-    "-N",
-    "",
-    "-C",
-    "akira-sshd",
-    "-f",
-    hostKeyFile,
-  ]);
-  if (keygen.status !== 0) throw new Error(`ssh-keygen failed: ${keygen.stderr}`);
-  const hostPublicKey = readFileSync(`${hostKeyFile}.pub`, "utf8").trim();
+  const hostKey = opts.hostKey ?? ed25519KeyPair("akira-sshd");
+  writeFileSync(hostKeyFile, hostKey.private, { mode: 0o600 });
+  const hostPublicKey = hostKey.public.trim();
   const client = ed25519KeyPair("akira-nats test client");
   writeFileSync(join(dir, "authorized_keys"), `${client.public}\n`, { mode: 0o600 });
   const port = await freePort("127.0.0.1");

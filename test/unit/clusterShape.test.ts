@@ -9,10 +9,12 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
 import { renderAuthorizedKeys } from "../../components/authorizedKeys";
 import { type ClusterShape, publicKeyIdentity } from "../../components/clusterShape";
 import { createClusterShapeProvider } from "../../components/clusterShapeGuard";
 import { ed25519KeyPair } from "../../components/ed25519KeyPair";
+import { NatsCluster } from "../../components/natsCluster";
 import { UNKNOWN_VALUE } from "../../components/previewUnknowns";
 import { installMocks, settled, unwrap } from "../helpers/pulumiMocks";
 
@@ -148,8 +150,6 @@ describe("shape guard - changes refused before anything is touched", () => {
 describe("shape guard - in the cluster component", () => {
   it("registered with the declared shape, key comments dropped", async () => {
     const mocks = await installMocks({ stack: "ga", config: {} });
-    const { NatsCluster } = await import("../../components/natsCluster");
-    const pulumi = await import("@pulumi/pulumi");
     new NatsCluster("c", {
       clusterName: "akira-ga",
       privateNetworkCidr: "10.0.0.0/16",

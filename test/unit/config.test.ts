@@ -13,6 +13,7 @@ import {
   GENERATE,
   gaRaw,
   KEY_PAIR,
+  OTHER_KEY_PAIR,
   PASSWORDS,
   PILOT_HOST_KEY,
   type Raw,
@@ -321,6 +322,73 @@ describe("config - no secret value ever appears in a message", () => {
     assert.deepEqual(
       [...new Set(result.issues.map((i) => i.key))],
       ["clusterPassword", "clientPassword", "systemPassword", "sshPrivateKey", "hcloud:token"],
+    );
+  });
+});
+
+describe("config - host keys, key rotation and accepted live changes", () => {
+  it("staging without pilotHostKey: missing, with the command that sets it", () => {
+    const issues = issuesOf(stagingRaw({ pilotHostKey: "" }));
+    assert.deepEqual(
+      issues.map((i) => [i.key, i.rule, i.fix]),
+      [
+        [
+          "pilotHostKey",
+          "is not set (required in single mode)",
+          "pulumi config set akira-nats:pilotHostKey '<ssh-keyscan -t ecdsa,ed25519 pilot line, checked on its console>'",
+        ],
+      ],
+    );
+  });
+
+  it("malformed keys and entries: each refused with the key named", () => {
+    const issues = issuesOf(
+      gaRaw({
+        pilotHostKey: "pilot.akira.internal ssh-ed25519 not-base64",
+        sshNextPublicKey: "ssh-ed25519",
+        nodeHostKeys: JSON.stringify(["akira-ga-1", `akira-ga-2 ${KEY_PAIR.public}`]),
+        acceptLiveChange: JSON.stringify(["serverType=cx33", "location=hel1"]),
+      }),
+    );
+    assert.deepEqual(
+      issues.map((i) => [i.key, i.rule]),
+      [
+        [
+          "pilotHostKey",
+          "must be the host's public key, as its known_hosts line or \"ssh-ed25519 AAAA…\" (ssh-keyscan -t ecdsa,ed25519 <host>, checked against ssh-keygen -lf on the host's console)",
+        ],
+        [
+          "sshNextPublicKey",
+          'must be empty or an OpenSSH public key line such as "ssh-ed25519 AAAA… comment" (the .pub file)',
+        ],
+        [
+          "nodeHostKeys",
+          'entry 0 "akira-ga-1" is not <node name> <public key> (akira-ga-1 ssh-ed25519 AAAA…)',
+        ],
+        ["acceptLiveChange", 'entry 1 "location=hel1" is not serverType=<type> or image=<image>'],
+      ],
+    );
+  });
+
+  it("valid values parse: the pilot's known_hosts line keeps only its key", () => {
+    const result = parseStackConfig(
+      gaRaw({
+        pilotHostKey: `pilot.akira.internal ${OTHER_KEY_PAIR.public}`,
+        sshNextPublicKey: OTHER_KEY_PAIR.public,
+        nodeHostKeys: JSON.stringify([`akira-ga-2 ${KEY_PAIR.public}`]),
+        acceptLiveChange: JSON.stringify(["serverType=cx33"]),
+      }),
+    );
+    assert.ok(result.ok);
+    const c = result.config;
+    assert.deepEqual(
+      [c.pilotHostKey, c.sshNextPublicKey, c.nodeHostKeys, c.acceptLiveChange],
+      [
+        OTHER_KEY_PAIR.public.split(" ").slice(0, 2).join(" "),
+        OTHER_KEY_PAIR.public,
+        [`akira-ga-2 ${KEY_PAIR.public}`],
+        ["serverType=cx33"],
+      ],
     );
   });
 });

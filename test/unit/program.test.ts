@@ -295,6 +295,7 @@ describe("program - ga stack (cluster on Hetzner)", () => {
         ),
         // The fingerprint of node i's pinned host key.
         sshHostKey: publicKeyFingerprint(mockHostKeyPair(`nats-${n.name}-host-key`).public),
+        sshHostKeyType: "ssh-ed25519",
       })),
       clusterName: "akira-ga",
       streamName: "AKIRA_CDR",
@@ -374,6 +375,7 @@ describe("program - staging stack (the pilot on its existing host)", () => {
             renderPilotConf({ serverName: "akira-cache-01-staging", maxFileStoreBytes: 10_000_000_000 }),
           ),
           sshHostKey: publicKeyFingerprint(PILOT_HOST_KEY),
+          sshHostKeyType: "ssh-ed25519",
         },
       ],
       clusterName: undefined,
