@@ -56,6 +56,20 @@ export function sshFingerprint(keyBlob: Buffer): string {
   return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
 }
 
+/** An SSH connection that never got as far as a handshake: nothing answers on the admin path. */
+export function adminPathUnreachable(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return (
+    ["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"].includes(e?.code ?? "") ||
+    /Timed out while waiting for handshake/.test(e?.message ?? "")
+  );
+}
+
+/** Why the admin path cannot be reached from here, and where to run from instead. */
+export function unreachableAdminPath(where: string, err: Error): string {
+  return `cannot reach ${where} (${err.message}): that is the admin path, SSH on the node, open only to the stack's adminCidrs. Run this from a machine inside adminCidrs (the drift job: a runner inside them, docs/ci-drift.md), or through a bastion (--tunnel-via)`;
+}
+
 /** ssh2's algorithm names for a key type (an RSA key signs with SHA-2 algorithms of its own names). */
 function hostKeyAlgorithms(keyType: string): ServerHostKeyAlgorithm[] {
   return (
@@ -110,6 +124,9 @@ export async function openAdminTunnel(opts: AdminTunnelOptions): Promise<AdminTu
         `cannot open the admin tunnel through ${where}: the host offers no ${opts.hostKeyAlgorithm} host key, the type of the key pinned in the stack: nothing was sent. Pin the key it has (ssh-keyscan ${opts.sshHost}, checked with ssh-keygen -lf on its console)`,
         { cause: err },
       );
+    }
+    if (adminPathUnreachable(err)) {
+      throw new AkiraNatsError("tunnel", unreachableAdminPath(where, err as Error), { cause: err });
     }
     throw new AkiraNatsError(
       "tunnel",

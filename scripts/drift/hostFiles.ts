@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Client, ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
-import { sshFingerprint } from "../../components/adminTunnel";
+import { adminPathUnreachable, sshFingerprint, unreachableAdminPath } from "../../components/adminTunnel";
 
 export interface HostFileReader {
   /** Where the files are read from, for messages: `ssh root@203.0.113.5:22`, a directory. */
@@ -86,10 +86,13 @@ export async function sshReader(target: SshTarget): Promise<HostFileReader> {
   };
   await new Promise<void>((resolve, reject) => {
     client.once("ready", () => resolve());
-    client.once("error", (err) =>
+    // `on`: a refused handshake may be followed by a reset; the first error decides.
+    client.on("error", (err) =>
       reject(
         new Error(
-          `cannot read files on ${target.host} over ${where}: ${err.message}; check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the node reported: stack output nodes[].sshHostKey) and the SSH key`,
+          adminPathUnreachable(err)
+            ? unreachableAdminPath(where, err)
+            : `cannot read files on ${target.host} over ${where}: ${err.message}; check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the stack pins: output nodes[].sshHostKey) and the SSH key`,
         ),
       ),
     );

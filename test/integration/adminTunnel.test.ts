@@ -5,6 +5,7 @@ import { ed25519KeyPair, publicKeyFingerprint } from "../../components/ed25519Ke
 import { connectNats } from "../../components/jetstream/connection";
 import { AkiraNatsError } from "../../components/jetstream/errors";
 import { adminTunnelHop } from "../../components/natsDeployment";
+import { freePort } from "../../scripts/local/localNats";
 import { startPilot } from "../helpers/localNats";
 import { sshdUnavailable, startSshd } from "../helpers/localSshd";
 
@@ -84,6 +85,23 @@ describe("admin tunnel - SSH local forward to NATS", { skip }, () => {
     assert.equal(
       err.message,
       `cannot open the admin tunnel through root@127.0.0.1:${sshd.port}: the host offers no ecdsa-sha2-nistp256 host key, the type of the key pinned in the stack: nothing was sent. Pin the key it has (ssh-keyscan 127.0.0.1, checked with ssh-keygen -lf on its console)`,
+    );
+  });
+});
+
+describe("admin tunnel - an admin path that does not answer", () => {
+  it("refused at once with where to run from (the stream's read during refresh, drift)", async () => {
+    const port = await freePort("127.0.0.1");
+    const err = await openAdminTunnel({
+      sshHost: "127.0.0.1",
+      sshPort: port,
+      privateKey: ed25519KeyPair("x").private,
+      targets: [{ host: "10.0.0.11", port: 4222 }],
+    }).catch((e) => e);
+    assert.ok(err instanceof AkiraNatsError);
+    assert.equal(
+      err.message,
+      `cannot reach root@127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}): that is the admin path, SSH on the node, open only to the stack's adminCidrs. Run this from a machine inside adminCidrs (the drift job: a runner inside them, docs/ci-drift.md), or through a bastion (--tunnel-via)`,
     );
   });
 });

@@ -10,10 +10,12 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { utils } from "ssh2";
 import { sshFingerprint } from "../../components/adminTunnel";
+import { ed25519KeyPair } from "../../components/ed25519KeyPair";
 import { nodePrivateIps } from "../../components/network";
 import { clusterNodeNames, renderClusterNodeConf } from "../../components/nodePlan";
 import { sha256 } from "../../scripts/drift/confDrift";
 import { sshHostsFromOutputs, sshOpener } from "../../scripts/drift/confNodes";
+import { freePort } from "../../scripts/local/localNats";
 import { runCli } from "../helpers/cli";
 import { tempDir } from "../helpers/localNats";
 import { sshdUnavailable, startSshd } from "../helpers/localSshd";
@@ -212,7 +214,7 @@ describe("drift - nats-server.conf over SSH", { skip: sshdUnavailable() }, () =>
     assert.equal(refused.code, 1);
     assert.equal(
       refused.stderr,
-      `akira-nats: cannot read files on 127.0.0.1 over ssh root@127.0.0.1:${sshd.port}: Host denied (verification failed); check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the node reported: stack output nodes[].sshHostKey) and the SSH key\n`,
+      `akira-nats: cannot read files on 127.0.0.1 over ssh root@127.0.0.1:${sshd.port}: Host denied (verification failed); check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the stack pins: output nodes[].sshHostKey) and the SSH key\n`,
     );
 
     const unlisted = join(root, "unlisted_known_hosts");
@@ -250,7 +252,20 @@ describe("drift - nats-server.conf over SSH", { skip: sshdUnavailable() }, () =>
       Buffer.from(utils.generateKeyPairSync("ed25519").public.split(" ")[1] as string, "base64"),
     );
     await assert.rejects(sshOpener(hostsFrom(other), creds)("akira-ga-1"), {
-      message: `cannot read files on 127.0.0.1 over ssh root@127.0.0.1:${sshd.port}: Host denied (verification failed); check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the node reported: stack output nodes[].sshHostKey) and the SSH key`,
+      message: `cannot read files on 127.0.0.1 over ssh root@127.0.0.1:${sshd.port}: Host denied (verification failed); check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the stack pins: output nodes[].sshHostKey) and the SSH key`,
     });
+  });
+
+  it("an admin path that does not answer: refused at once, saying where to run from", async () => {
+    // A loopback port nothing listens on: what a runner outside adminCidrs meets, without the wait.
+    const port = await freePort("127.0.0.1");
+    const hosts = [{ name: "akira-ga-1", host: "127.0.0.1", port }];
+    const err = await sshOpener(hosts, { privateKey: ed25519KeyPair("x").private, timeoutMs: 5_000 })(
+      "akira-ga-1",
+    ).catch((e) => e);
+    assert.equal(
+      err.message,
+      `cannot reach ssh root@127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}): that is the admin path, SSH on the node, open only to the stack's adminCidrs. Run this from a machine inside adminCidrs (the drift job: a runner inside them, docs/ci-drift.md), or through a bastion (--tunnel-via)`,
+    );
   });
 });
