@@ -14,9 +14,10 @@
  *
  * The stream name cannot change during a restore (nats-server#2850), so there is no `--name`.
  */
-import { open, readFile, stat } from "node:fs/promises";
+import { lstat, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { NatsConnection } from "nats";
+import { type BackupDigests, fileDigest, metaDigest } from "./backupDigests";
 import { AkiraNatsError } from "./errors";
 import {
   assertStreamName,
@@ -54,6 +55,8 @@ export interface RestoreOptions {
   readonly finalizeTimeoutMs?: number;
   /** Wait until every replica is current after the restore. Default 120000 ms; 0 skips. */
   readonly replicasTimeoutMs?: number;
+  /** Aborting stops the upload (the server then discards the partial restore). */
+  readonly signal?: AbortSignal;
   /**
    * A system-account connection: then every server's own copy is compared with the leader's
    * (the leader's "current" alone has been wrong, nats-server#2955, #4695). Default none.
@@ -85,6 +88,8 @@ export interface BackupMeta {
   readonly state: StreamStateJson;
   /** The nats-server version the backup was taken from (absent in natscli's backups). */
   readonly server_version?: string;
+  /** Digests of what the backup holds (absent in natscli's backups and older ones). */
+  readonly akira_nats?: BackupDigests;
 }
 
 /** Reads and checks backup.json; every failure names the file and what is wrong with it. */
@@ -132,12 +137,8 @@ export async function restoreStream(
   const meta = await readBackupMeta(dir);
   const name = meta.config.name;
   const dataPath = join(dir, BACKUP_DATA_FILE);
-  const bytesTotal = await stat(dataPath).then(
-    (s) => s.size,
-    () => {
-      throw new AkiraNatsError("backup-missing", `${dataPath} not found: the backup is incomplete`);
-    },
-  );
+  const bytesTotal = await backupDataSize(dataPath);
+  await checkDigests(name, dir, meta, dataPath, bytesTotal);
   if (meta.config.storage === "memory") {
     throw new AkiraNatsError(
       "memory-stream",
@@ -157,13 +158,19 @@ export async function restoreStream(
       `cannot restore ${name} here: ${unreadable}; nothing was sent. Restore it on nats-server ${meta.server_version} or newer, or carry the messages over instead (akira-nats rollback copies them message by message)`,
     );
   }
+  if (replicasWanted(opts, meta) > 1 && nc.info?.cluster === undefined) {
+    throw new AkiraNatsError(
+      "bad-replicas",
+      `cannot restore ${name} with ${replicasWanted(opts, meta)} replicas on ${nc.getServer()}: it is a standalone server, which holds one copy; nothing was sent. Restore with --replicas 1, or into a cluster`,
+    );
+  }
   if (await streamExists(nc, name)) {
     throw new AkiraNatsError(
       "stream-exists",
       `stream ${name} already exists: it was left untouched; to replace it, back it up (akira-nats stream backup ${name} <new-dir>), delete it, then restore again`,
     );
   }
-  const replicas = opts.replicas ?? meta.config.num_replicas ?? 1;
+  const replicas = replicasWanted(opts, meta);
   const config = { ...meta.config, num_replicas: replicas };
   const start = await jsApiRequest<JsApiResponse & { deliver_subject?: string }>(
     nc,
@@ -179,6 +186,7 @@ export async function restoreStream(
   }
   await upload(nc, name, start.deliver_subject, dataPath, bytesTotal, opts);
   opts.onProgress?.({ bytesSent: bytesTotal, bytesTotal, chunks: 0, phase: "finalizing" });
+  // Past the upload the server finishes on its own: an interruption now only stops the waiting.
   const created = await finalize(nc, name, start.deliver_subject, opts.finalizeTimeoutMs ?? 3_600_000);
   if ((opts.replicasTimeoutMs ?? 120_000) > 0 && replicas > 1) {
     opts.onProgress?.({ bytesSent: bytesTotal, bytesTotal, chunks: 0, phase: "replicas" });
@@ -211,6 +219,52 @@ export async function restoreStream(
   };
 }
 
+function replicasWanted(opts: RestoreOptions, meta: BackupMeta): number {
+  return opts.replicas ?? meta.config.num_replicas ?? 1;
+}
+
+/** The data file's size; only a regular file is read (a symlink to a device would never end). */
+async function backupDataSize(dataPath: string): Promise<number> {
+  const s = await lstat(dataPath).catch(() => {
+    throw new AkiraNatsError("backup-missing", `${dataPath} not found: the backup is incomplete`);
+  });
+  if (!s.isFile()) {
+    throw new AkiraNatsError(
+      "backup-invalid",
+      `${dataPath} is not a regular file (a ${s.isSymbolicLink() ? "symbolic link" : "special file"}): a backup's data is a plain file; nothing was sent`,
+    );
+  }
+  return s.size;
+}
+
+/**
+ * Checks stream.tar.s2 and backup.json against the digests the backup recorded, before anything
+ * is sent. A backup without digests (natscli's, or an older one) cannot be checked here: its
+ * messages are still checked after the restore.
+ */
+async function checkDigests(
+  name: string,
+  dir: string,
+  meta: BackupMeta,
+  dataPath: string,
+  size: number,
+): Promise<void> {
+  const d = meta.akira_nats;
+  if (d === undefined) return;
+  if (metaDigest(meta.config, meta.state) !== d.meta_sha256) {
+    throw new AkiraNatsError(
+      "digest-mismatch",
+      `${join(dir, BACKUP_META_FILE)} was changed after the backup of ${name}: its config or state no longer matches the digest recorded with it; nothing was sent. Restore an unedited copy of the backup`,
+    );
+  }
+  if (size !== d.data_bytes || (await fileDigest(dataPath, size)) !== d.data_sha256) {
+    throw new AkiraNatsError(
+      "digest-mismatch",
+      `${dataPath} does not match the digest backup.json recorded (${size === d.data_bytes ? "same size, different bytes" : `${size} bytes, recorded ${d.data_bytes}`}): the backup of ${name} is damaged; nothing was sent. Restore another copy of the backup`,
+    );
+  }
+}
+
 async function upload(
   nc: NatsConnection,
   name: string,
@@ -228,8 +282,17 @@ async function upload(
   let failure: unknown;
   try {
     for (;;) {
-      const buf = Buffer.allocUnsafe(chunkSize);
-      const { bytesRead } = await file.read(buf, 0, chunkSize, null);
+      if (opts.signal?.aborted) {
+        throw new AkiraNatsError(
+          "interrupted",
+          `restore of ${name} interrupted during the upload (${sent} of ${bytesTotal} bytes sent): the server discards a partial restore, the stream was not created; run the restore again`,
+        );
+      }
+      // Never past the size measured before the upload: the file is read as it was checked.
+      const want = Math.min(chunkSize, bytesTotal - sent);
+      if (want <= 0) break;
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await file.read(buf, 0, want, null);
       if (bytesRead === 0) break;
       const chunk = buf.subarray(0, bytesRead);
       const ack = nc.request(subject, chunk, { timeout: 30_000 }).then(

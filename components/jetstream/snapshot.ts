@@ -13,20 +13,28 @@
  *    chunk is on disk keeps memory bounded by that window whatever the stream's size;
  * 3. an empty message ends the snapshot (newer servers add status 204; any other status is an
  *    error). Newer servers abort a snapshot that sees no ack for 5 s.
+ *
+ * The backup is written into a private directory beside the target and renamed into place only
+ * once complete: two backups into the same directory cannot mix (the second rename is refused),
+ * and an interrupted or failed backup leaves nothing at the target. backup.json records digests of
+ * what it describes (backupDigests.ts). Consumers are included, as natscli does, unless told not.
  */
+import { createHash, type Hash } from "node:crypto";
 import {
   createWriteStream,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
-  rmdirSync,
+  renameSync,
   rmSync,
   statSync,
   type WriteStream,
 } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { createInbox, type Msg, type NatsConnection } from "nats";
+import { type BackupDigests, metaDigest } from "./backupDigests";
 import { AkiraNatsError } from "./errors";
 import {
   assertStreamName,
@@ -63,6 +71,10 @@ export interface BackupOptions {
   readonly idleTimeoutMs?: number;
   /** Timeout of the API requests. Default 10000 ms. */
   readonly requestTimeoutMs?: number;
+  /** Include the stream's consumers and their positions (as natscli does). Default true. */
+  readonly includeConsumers?: boolean;
+  /** Aborting stops the backup; the partial files are removed and nothing reaches `dir`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface BackupResult {
@@ -76,6 +88,11 @@ export interface BackupResult {
   /** Size of stream.tar.s2. */
   readonly dataBytes: number;
   readonly chunks: number;
+  /** Consumers in the stream when the backup began; their state is in the backup unless left out. */
+  readonly consumers: number;
+  readonly consumersIncluded: boolean;
+  /** The digests recorded in backup.json. */
+  readonly digests: BackupDigests;
   readonly durationMs: number;
 }
 
@@ -100,15 +117,33 @@ export async function backupStream(
       `stream ${stream} uses memory storage, which JetStream cannot snapshot: nothing was written; back up a file-storage stream (or copy it into one first)`,
     );
   }
-  const createdDir = prepareEmptyDir(dir);
-  const dataPath = join(dir, BACKUP_DATA_FILE);
-  const out = createWriteStream(dataPath, { mode: 0o600 });
+  checkTarget(dir);
+  const target = resolve(dir);
+  mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+  // Private and on the same filesystem as the target, so the final rename is atomic.
+  const work = mkdtempSync(join(dirname(target), `.${basename(target)}.partial-`));
+  const out = createWriteStream(join(work, BACKUP_DATA_FILE), { mode: 0o600 });
+  const includeConsumers = opts.includeConsumers ?? true;
   try {
-    const { response, dataBytes, chunks } = await receiveSnapshot(nc, stream, out, opts);
-    // natscli's layout plus the server's version (its decoder ignores the extra key): a restore on
+    const { response, dataBytes, chunks, sha256 } = await receiveSnapshot(nc, stream, out, {
+      ...opts,
+      includeConsumers,
+    });
+    const digests: BackupDigests = {
+      data_sha256: sha256,
+      data_bytes: dataBytes,
+      meta_sha256: metaDigest(response.config, response.state),
+    };
+    // natscli's layout plus the server's version (its decoder ignores extra keys): a restore on
     // an older line can then refuse a snapshot format it cannot read, before uploading anything.
-    const meta = { config: response.config, state: response.state, server_version: nc.info?.version };
-    await writeFile(join(dir, BACKUP_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+    const meta = {
+      config: response.config,
+      state: response.state,
+      server_version: nc.info?.version,
+      akira_nats: digests,
+    };
+    await writeFile(join(work, BACKUP_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+    claim(work, target);
     return {
       stream,
       dir,
@@ -118,45 +153,52 @@ export async function backupStream(
       bytes: response.state.bytes,
       dataBytes,
       chunks,
+      consumers: info.state.consumer_count ?? 0,
+      consumersIncluded: includeConsumers,
+      digests,
       durationMs: Date.now() - started,
     };
   } catch (err) {
     out.destroy();
-    removePartialBackup(dir, createdDir);
+    rmSync(work, { recursive: true, force: true });
     throw err;
   }
 }
 
-function prepareEmptyDir(dir: string): boolean {
-  if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) {
-      throw new AkiraNatsError(
-        "target-not-empty",
-        `backup target ${dir} exists and is not a directory: nothing was written; choose a new or empty directory`,
-      );
-    }
-    const entries = readdirSync(dir);
-    if (entries.length > 0) {
-      throw new AkiraNatsError(
-        "target-not-empty",
-        `backup directory ${dir} is not empty (${entries.length} entr${entries.length === 1 ? "y" : "ies"}): nothing was written; choose a new or empty directory`,
-      );
-    }
-    return false;
+/** Refuses, before anything is written, a target that is a file or a directory with entries. */
+function checkTarget(dir: string): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) {
+    throw new AkiraNatsError(
+      "target-not-empty",
+      `backup target ${dir} exists and is not a directory: nothing was written; choose a new or empty directory`,
+    );
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return true;
+  const entries = readdirSync(dir);
+  if (entries.length > 0) {
+    throw new AkiraNatsError(
+      "target-not-empty",
+      `backup directory ${dir} is not empty (${entries.length} entr${entries.length === 1 ? "y" : "ies"}): nothing was written; choose a new or empty directory`,
+    );
+  }
 }
 
-function removePartialBackup(dir: string, createdDir: boolean): void {
-  rmSync(join(dir, BACKUP_DATA_FILE), { force: true });
-  rmSync(join(dir, BACKUP_META_FILE), { force: true });
-  if (createdDir) {
-    try {
-      rmdirSync(dir);
-    } catch {
-      // Someone else put something there meanwhile: leave it.
+/**
+ * Moves the finished backup to `target`. rename(2) replaces a missing or empty directory and
+ * fails on one with entries: of two backups racing for one directory, exactly one gets it.
+ */
+function claim(work: string, target: string): void {
+  try {
+    renameSync(work, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOTEMPTY" || code === "EEXIST") {
+      throw new AkiraNatsError(
+        "target-not-empty",
+        `backup directory ${target} was filled by another backup while this one ran: this backup was discarded and the other one left untouched; back up into a new directory`,
+      );
     }
+    throw err;
   }
 }
 
@@ -171,9 +213,10 @@ async function receiveSnapshot(
   nc: NatsConnection,
   stream: string,
   out: WriteStream,
-  opts: BackupOptions,
-): Promise<{ response: SnapshotResponse; dataBytes: number; chunks: number }> {
+  opts: BackupOptions & { readonly includeConsumers: boolean },
+): Promise<{ response: SnapshotResponse; dataBytes: number; chunks: number; sha256: string }> {
   const inbox = createInbox();
+  const hash: Hash = createHash("sha256");
   const idleMs = opts.idleTimeoutMs ?? 30_000;
   let idle: NodeJS.Timeout | undefined;
   let response: SnapshotResponse | undefined;
@@ -187,6 +230,15 @@ async function receiveSnapshot(
   // Handled where awaited; a failure after the end (or before the request went out) is moot.
   finished.catch(() => {});
   const fail = (err: unknown) => settle?.reject(err);
+  const onAbort = () =>
+    fail(
+      new AkiraNatsError(
+        "interrupted",
+        `backup of ${stream} interrupted: the partial backup was removed and nothing was written to the target`,
+      ),
+    );
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
   // A full disk (ENOSPC) or a vanished directory fails the backup instead of crashing the process.
   out.on("error", fail);
   const armIdle = () => {
@@ -219,6 +271,8 @@ async function receiveSnapshot(
       if (out.destroyed || out.writableEnded) return;
       const size = msg.data.length;
       counter.push(msg.data);
+      // Chunks arrive, and are written, in order: the digest is of the file as written.
+      hash.update(msg.data);
       out.write(msg.data, (werr) => {
         if (werr) return fail(werr);
         dataBytes += size;
@@ -249,7 +303,7 @@ async function receiveSnapshot(
       `$JS.API.STREAM.SNAPSHOT.${stream}`,
       {
         deliver_subject: inbox,
-        no_consumers: true,
+        no_consumers: !opts.includeConsumers,
         chunk_size: opts.chunkSize ?? 256 * 1024,
         jsck: opts.healthCheck ?? false,
       },
@@ -258,9 +312,10 @@ async function receiveSnapshot(
     armIdle();
     await finished;
     await closeStream(out);
-    return { response, dataBytes, chunks };
+    return { response, dataBytes, chunks, sha256: hash.digest("hex") };
   } finally {
     clearTimeout(idle);
+    opts.signal?.removeEventListener("abort", onAbort);
     if (!sub.isClosed()) sub.unsubscribe();
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Command, CommanderError } from "commander";
 import { connectNats } from "../../components/jetstream/connection";
+import { assertStreamName } from "../../components/jetstream/jsApiRequest";
 import { listServers, type ServerSummary, TooFewServersError } from "../../components/jetstream/servers";
 import { checkStream, type StreamCheckResult, unknownResult } from "../../components/jetstream/streamCheck";
 import {
@@ -84,6 +85,7 @@ function registerList(server: Command): void {
 
 interface CheckFlags extends ConnectionFlags {
   stream: string;
+  deadline: string;
   peerExpect?: string;
   lagCritical?: string;
   seenCritical?: string;
@@ -94,6 +96,7 @@ async function runStreamCheck(flags: CheckFlags): Promise<StreamCheckResult> {
   let opts: Parameters<typeof checkStream>[1];
   let target: ReturnType<typeof connectionTarget>;
   try {
+    assertStreamName(flags.stream);
     opts = {
       stream: flags.stream,
       peerExpect: parseCount(flags.peerExpect, "--peer-expect", 1),
@@ -118,6 +121,35 @@ async function runStreamCheck(flags: CheckFlags): Promise<StreamCheckResult> {
   }
 }
 
+/**
+ * A Nagios check must answer within its scheduler's timeout, whatever the server does (one that
+ * accepts the connection and never speaks, say): past `--deadline`, the check is UNKNOWN.
+ */
+async function withDeadline(
+  flags: CheckFlags,
+  check: Promise<StreamCheckResult>,
+): Promise<StreamCheckResult> {
+  let deadlineMs: number;
+  try {
+    deadlineMs = parseDurationMs(flags.deadline, "--deadline");
+  } catch (err) {
+    return unknownResult(flags.stream, (err as Error).message);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<StreamCheckResult>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve(unknownResult(flags.stream, `check did not finish within ${flags.deadline} (--deadline)`)),
+      deadlineMs,
+    );
+  });
+  try {
+    return await Promise.race([check, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function registerCheck(server: Command): void {
   const check = server
     .command("check")
@@ -129,7 +161,8 @@ function registerCheck(server: Command): void {
       .requiredOption("--stream <name>", "stream to check, e.g. AKIRA_CDR")
       .option("--peer-expect <n>", "leader plus replicas expected (default: the stream's replicas)")
       .option("--lag-critical <n>", "CRITICAL when a replica lags more operations than this")
-      .option("--seen-critical <duration>", "CRITICAL when a replica was last seen longer ago, e.g. 10s"),
+      .option("--seen-critical <duration>", "CRITICAL when a replica was last seen longer ago, e.g. 10s")
+      .option("--deadline <duration>", "UNKNOWN (exit 3) when the whole check takes longer", "20s"),
   );
   // Nagios wants the status on stdout and exit 3 even for flags commander rejects.
   cmd
@@ -142,7 +175,7 @@ function registerCheck(server: Command): void {
       throw Object.assign(new Error(message), { exitCode: 3 });
     })
     .action(async (flags: CheckFlags) => {
-      const result = await runStreamCheck(flags);
+      const result = await withDeadline(flags, runStreamCheck(flags));
       process.stdout.write(`${result.line}\n`);
       process.exitCode = result.status;
     });

@@ -5,7 +5,12 @@
 import type { Command } from "commander";
 import type { NatsConnection } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
-import { jsApiRequest, type StreamInfoJson, streamInfoRaw } from "../../components/jetstream/jsApiRequest";
+import {
+  assertStreamName,
+  jsApiRequest,
+  type StreamInfoJson,
+  streamInfoRaw,
+} from "../../components/jetstream/jsApiRequest";
 import { restoreStream } from "../../components/jetstream/restore";
 import { backupStream } from "../../components/jetstream/snapshot";
 import {
@@ -14,6 +19,7 @@ import {
   UsageError,
   withConnectionFlags,
 } from "../cli/connectionFlags";
+import { whileWatchingInterrupts } from "../cli/interrupt";
 import { formatBytes, formatCount, formatDuration, renderJson, renderTable } from "../cli/output";
 import { createProgress } from "../cli/progress";
 
@@ -55,18 +61,26 @@ export function registerStreamCommands(program: Command): void {
       )
       .argument("<stream>", "stream name, e.g. AKIRA_CDR")
       .argument("<dir>", "target directory; created if missing, must be empty")
+      .option("--no-consumers", "leave the stream's consumers out (default: included, as natscli does)")
       .option("--json", "print the result as JSON"),
-  ).action(async (name: string, dir: string, flags: ConnectionFlags & JsonFlag) => {
+  ).action(async (name: string, dir: string, flags: ConnectionFlags & JsonFlag & { consumers: boolean }) => {
     const bar = createProgress({ label: `backup ${name}`, enabled: flags.json ? false : undefined });
-    const r = await withConnection(flags, (nc) =>
-      backupStream(nc, name, dir, {
-        onProgress: (p) => bar.update(Math.min(p.uncompressedBytes, p.bytesExpected), p.bytesExpected),
-      }),
+    const r = await whileWatchingInterrupts((signal) =>
+      withConnection(flags, (nc) =>
+        backupStream(nc, name, dir, {
+          includeConsumers: flags.consumers,
+          signal,
+          onProgress: (p) => bar.update(Math.min(p.uncompressedBytes, p.bytesExpected), p.bytesExpected),
+        }),
+      ),
     ).finally(() => bar.finish());
+    const consumers = r.consumersIncluded
+      ? `, ${formatCount(r.consumers)} consumer(s) with their positions`
+      : ", consumers left out";
     process.stdout.write(
       flags.json
         ? renderJson(r)
-        : `Backed up stream ${r.stream} to ${r.dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)} (stream.tar.s2 ${formatBytes(r.dataBytes)}) in ${formatDuration(r.durationMs)}\n`,
+        : `Backed up stream ${r.stream} to ${r.dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)} (stream.tar.s2 ${formatBytes(r.dataBytes)}, sha256 ${r.digests.data_sha256.slice(0, 12)}…)${consumers}, in ${formatDuration(r.durationMs)}\n`,
     );
   });
 
@@ -82,14 +96,17 @@ export function registerStreamCommands(program: Command): void {
   ).action(async (dir: string, flags: ConnectionFlags & JsonFlag & { replicas?: string }) => {
     const replicas = parseReplicas(flags.replicas);
     const bar = createProgress({ label: "restore", enabled: flags.json ? false : undefined });
-    const r = await withConnection(flags, (nc) =>
-      restoreStream(nc, dir, {
-        replicas,
-        onProgress: (p) => {
-          if (p.phase === "upload") bar.update(p.bytesSent, p.bytesTotal);
-          else bar.label(p.phase === "finalizing" ? "server unpacking" : "replicas catching up");
-        },
-      }),
+    const r = await whileWatchingInterrupts((signal) =>
+      withConnection(flags, (nc) =>
+        restoreStream(nc, dir, {
+          replicas,
+          signal,
+          onProgress: (p) => {
+            if (p.phase === "upload") bar.update(p.bytesSent, p.bytesTotal);
+            else bar.label(p.phase === "finalizing" ? "server unpacking" : "replicas catching up");
+          },
+        }),
+      ),
     ).finally(() => bar.finish());
     process.stdout.write(
       flags.json
@@ -105,6 +122,7 @@ export function registerStreamCommands(program: Command): void {
       .argument("<stream>", "stream name")
       .option("--json", "print the server's stream info as JSON"),
   ).action(async (name: string, flags: ConnectionFlags & JsonFlag) => {
+    assertStreamName(name);
     const info = await withConnection(flags, (nc) => streamInfoRaw(nc, name));
     process.stdout.write(flags.json ? renderJson(info) : renderStreamInfo(info));
   });

@@ -8,6 +8,7 @@ import { connectNats } from "../../components/jetstream/connection";
 import { AkiraNatsError } from "../../components/jetstream/errors";
 import { streamInfoRaw } from "../../components/jetstream/jsApiRequest";
 import { streamCopies } from "../../components/jetstream/peers";
+import { metaDigest } from "../../components/jetstream/backupDigests";
 import { restoreStream } from "../../components/jetstream/restore";
 import { serverLine } from "../../components/jetstream/serverLines";
 import { backupStream } from "../../components/jetstream/snapshot";
@@ -120,7 +121,15 @@ describe("stream backup and restore - 3-node cluster", () => {
     );
     assert.deepEqual(readdirSync(dir).sort(), ["backup.json", "stream.tar.s2"]);
     const meta = JSON.parse(readFileSync(join(dir, "backup.json"), "utf8"));
-    assert.deepEqual(Object.keys(meta), ["config", "state", "server_version"]);
+    assert.deepEqual(Object.keys(meta), ["config", "state", "server_version", "akira_nats"]);
+    // The digests bind the data file and the config and state backup.json describes.
+    const data = readFileSync(join(dir, "stream.tar.s2"));
+    assert.deepEqual(meta.akira_nats, {
+      data_sha256: createHash("sha256").update(data).digest("hex"),
+      data_bytes: data.length,
+      meta_sha256: metaDigest(meta.config, meta.state),
+    });
+    assert.deepEqual(backup.digests, meta.akira_nats);
     assert.equal(meta.server_version, nc.info?.version);
     assert.equal(meta.config.name, "CDR_RT");
     assert.equal(meta.state.num_deleted, DELETED.length);
@@ -227,6 +236,8 @@ describe("stream backup and restore - 3-node cluster", () => {
     const metaPath = join(dir, "backup.json");
     const meta = JSON.parse(readFileSync(metaPath, "utf8"));
     meta.state.messages = 21;
+    // Without its digests (as natscli writes it), an edited backup.json is only caught afterwards.
+    delete meta.akira_nats;
     writeFileSync(metaPath, JSON.stringify(meta, null, 2));
     const err = await restoreStream(nc, dir).catch((e) => e);
     assert.ok(err instanceof AkiraNatsError);
@@ -267,6 +278,8 @@ describe("stream backup - a failure midway leaves nothing behind (pilot)", () =>
       "backup of DOOMED ended before the server finished (connection closed); the partial backup was removed; retry",
     );
     assert.equal(existsSync(dir), false);
+    // Nor is the private working directory left beside it.
+    assert.deepEqual(readdirSync(join(dir, "..")), []);
   });
 });
 
@@ -343,6 +356,8 @@ describe("stream backup under live traffic (pilot)", () => {
       last_seq: withExtra.lastSeq + 1,
       bytes: withExtra.bytes + 100,
     };
+    // As natscli writes it: no digests, so only the check after the restore can catch it.
+    delete meta.akira_nats;
     writeFileSync(metaPath, JSON.stringify(meta, null, 2));
     await jsm.streams.delete("LIVE");
     const err = await restoreStream(nc, withExtra.dir).catch((e) => e);
