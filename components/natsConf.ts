@@ -72,6 +72,21 @@ export interface NatsConfInput {
   readonly lameDuckGracePeriod?: string;
   /** Log file; absent logs to stderr (journald on the VMs). */
   readonly logFile?: string;
+  /** TLS on the client port; absent: plain (the pilot by default). */
+  readonly tls?: ClientTls;
+}
+
+/** TLS on the client port. The files are absolute paths: nats-server resolves relative ones from its working directory. */
+export interface ClientTls {
+  /** The node's certificate (PEM). */
+  readonly certFile: string;
+  /** Its private key (PEM, readable by the server's user only). */
+  readonly keyFile: string;
+  /**
+   * Accept plain clients too, for a transition (the pilot's existing applications): nats-server's
+   * `allow_non_tls`, which every supported line accepts. Default false: TLS or nothing.
+   */
+  readonly allowNonTls?: boolean;
 }
 
 export interface NatsSecretsInput {
@@ -103,6 +118,20 @@ export function renderNatsConf(input: NatsConfInput): string {
     `lame_duck_grace_period: ${quote(input.lameDuckGracePeriod ?? LAME_DUCK_GRACE_PERIOD)}`,
   );
   if (input.logFile !== undefined) lines.push(`log_file: ${quote(input.logFile)}`);
+  if (input.tls !== undefined) {
+    lines.push(
+      "",
+      "# Clients only: routes run over the private network, which holds nothing but this cluster and",
+      "# is not reachable from the internet; TLS there would add a second set of certificates to",
+      "# rotate on every node at once, for traffic no one else can see.",
+      "tls {",
+      `  cert_file: ${quote(input.tls.certFile)}`,
+      `  key_file: ${quote(input.tls.keyFile)}`,
+      "  timeout: 2",
+      "}",
+    );
+    if (input.tls.allowNonTls === true) lines.push("allow_non_tls: true");
+  }
   lines.push(
     "",
     "accounts {",

@@ -3,7 +3,7 @@
  * {@link UnreachableError} / {@link AuthorizationError} that name the URLs and never the password.
  */
 import type { NatsConnection } from "nats";
-import { AuthorizationError, UnreachableError } from "./errors";
+import { AuthorizationError, TlsError, UnreachableError } from "./errors";
 
 export interface ConnectionTarget {
   /** One URL, a comma-separated list, or an array. */
@@ -16,6 +16,19 @@ export interface ConnectionTarget {
   readonly name?: string;
   /** Keep reconnecting (long-running publishers, the failover test). Default false. */
   readonly reconnect?: boolean;
+  /**
+   * TLS, required when given or when any URL is `tls://` (a server without TLS is then refused,
+   * never used in plaintext). PEM texts: `ca` replaces the system's trust store.
+   */
+  readonly tls?: ClientTlsOptions;
+}
+
+export interface ClientTlsOptions {
+  /** The authority the servers' certificates are checked against (PEM). */
+  readonly ca?: string;
+  /** A client certificate and its key (PEM), for servers that verify clients. */
+  readonly cert?: string;
+  readonly key?: string;
 }
 
 /** Splits `a,b , c` into trimmed URLs; empty entries dropped. */
@@ -36,6 +49,8 @@ export async function connectNats(target: ConnectionTarget): Promise<NatsConnect
   if (servers.length === 0) throw new UnreachableError(["(none)"], "no server URL given");
   const timeout = target.timeoutMs ?? 5000;
   const deadline = Date.now() + timeout;
+  const tlsRequired = target.tls !== undefined || servers.some((s) => /^tls:\/\//i.test(s));
+  let tls = tlsRequired ? tlsOptions(target.tls ?? {}) : undefined;
   let lastError: unknown;
   // nats.js tries each server once per connect() call; retry until the deadline so a server that
   // is still starting (or a tunnel that is still opening) gets its chance.
@@ -51,16 +66,49 @@ export async function connectNats(target: ConnectionTarget): Promise<NatsConnect
         maxReconnectAttempts: target.reconnect ? -1 : 0,
         reconnectTimeWait: 250,
         waitOnFirstConnect: false,
+        // nats:// without TLS options means plaintext where the server allows it (a pilot in its
+        // TLS transition): nats.js would otherwise try TLS against the system's trust store.
+        tls: tls ?? null,
       });
     } catch (err) {
       lastError = err;
+      // A nats:// URL of a server that requires TLS: nats.js cannot upgrade with TLS switched off;
+      // try again with TLS (checked against the system's trust store unless a CA was given).
+      if (tls === undefined && /options\.tls' as it is null/.test((err as Error).message ?? "")) {
+        tls = {};
+        continue;
+      }
       const code = (err as { code?: string }).code;
       if (code === "AUTHORIZATION_VIOLATION" || code === "BAD_AUTHENTICATION") {
         throw new AuthorizationError(shown, target.user, { cause: err });
       }
+      const tlsProblem = tlsFailure(err, shown, tls !== undefined);
+      if (tlsProblem !== undefined) throw new TlsError(tlsProblem, { cause: err });
       await new Promise((r) => setTimeout(r, 200));
     }
   }
   const detail = (lastError as Error | undefined)?.message ?? "timed out";
   throw new UnreachableError(shown, `${detail}, gave up after ${timeout} ms`, { cause: lastError });
+}
+
+function tlsOptions(tls: ClientTlsOptions): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (tls.ca !== undefined) out.ca = tls.ca;
+  if (tls.cert !== undefined) out.cert = tls.cert;
+  if (tls.key !== undefined) out.key = tls.key;
+  return out;
+}
+
+/** A TLS failure no retry can fix, explained; undefined for anything else. */
+function tlsFailure(err: unknown, shown: readonly string[], tlsRequired: boolean): string | undefined {
+  const e = err as { code?: string; message?: string };
+  const message = e.message ?? "";
+  const where = shown.join(", ");
+  if (tlsRequired && e.code === "SERVER_OPT_NA" && message === "tls") {
+    return `NATS at ${where} does not offer TLS, which a tls:// URL or a TLS option requires: nothing was sent; use nats:// for a server that runs without TLS`;
+  }
+  if (/certificate|self.signed|unable to verify|ERR_TLS|SSL|handshake/i.test(message)) {
+    return `TLS with NATS at ${where} failed (${message}): trust the cluster's authority (--tlsca <file> or NATS_CA; for the stacks, the output caCertificate) and connect by an address its certificate names`;
+  }
+  return undefined;
 }

@@ -24,6 +24,13 @@ export class AkiraNatsError extends Error {
 }
 
 /** No server answered. Names every URL tried. */
+/** TLS with the servers failed: an untrusted certificate, or no TLS where it is required. */
+export class TlsError extends AkiraNatsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("tls", message, options);
+  }
+}
+
 export class UnreachableError extends AkiraNatsError {
   constructor(
     readonly servers: readonly string[],

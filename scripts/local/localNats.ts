@@ -20,6 +20,7 @@ import {
   SECRETS_FILE,
   SYSTEM_USER,
 } from "../../components/natsConf";
+import { type IssuedCertificate, issueNodeCertificate } from "../../components/tls/certificates";
 import { natsServerBin } from "./natsServerBin";
 
 export interface LocalSecrets {
@@ -186,8 +187,10 @@ export class LocalNatsNode {
 export interface LocalDeployment {
   readonly nodes: readonly LocalNatsNode[];
   readonly secrets: LocalSecrets;
-  /** Comma-separated client URLs without credentials, as applications get them. */
+  /** Comma-separated client URLs without credentials, as applications get them (`tls://` with TLS). */
   readonly servers: string;
+  /** The authority's certificate clients trust, when the nodes run client TLS. */
+  readonly caCertificate?: string;
   readonly user: string;
   readonly systemUser: string;
   /** Starts every node (in parallel: a cluster needs its peers to elect a meta leader). */
@@ -195,6 +198,32 @@ export interface LocalDeployment {
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** Stops every node that is still running. */
   stop(): Promise<void>;
+}
+
+/** Client TLS for local nodes: certificates from `authority`, exactly as the GA nodes get theirs. */
+export interface LocalTls {
+  readonly authority: IssuedCertificate;
+  /** Accept plain clients too (the pilot's transition setting). Default false. */
+  readonly allowNonTls?: boolean;
+}
+
+/** Issues `spec`'s certificate into `<dir>/tls/` and returns the conf's `tls` settings. */
+function localNodeTls(tls: LocalTls, spec: LocalNodeSpec, dir: string) {
+  const cert = issueNodeCertificate({
+    authority: tls.authority,
+    commonName: spec.name,
+    ips: [...new Set([spec.host, "127.0.0.1"])],
+    dnsNames: ["localhost"],
+    validityDays: 30,
+  });
+  mkdirSync(join(dir, "tls"), { recursive: true });
+  writeFileSync(join(dir, "tls", "cert.pem"), cert.certificate);
+  writeFileSync(join(dir, "tls", "key.pem"), cert.privateKey, { mode: 0o600 });
+  return {
+    certFile: join(dir, "tls", "cert.pem"),
+    keyFile: join(dir, "tls", "key.pem"),
+    allowNonTls: tls.allowNonTls ?? false,
+  };
 }
 
 export interface LocalClusterOptions {
@@ -211,6 +240,8 @@ export interface LocalClusterOptions {
   readonly maxFileStoreBytes?: number;
   /** The nats-server binary the nodes run. Default: `$NATS_SERVER_BIN`, else the pinned line. */
   readonly natsServerBin?: string;
+  /** Client TLS. Default: plain. */
+  readonly tls?: LocalTls;
 }
 
 async function nodePorts(host: string, mode: "vm" | "random", clustered: boolean) {
@@ -243,6 +274,7 @@ export async function createLocalCluster(opts: LocalClusterOptions): Promise<Loc
         storeDir: node.storeDir,
         maxFileStoreBytes: opts.maxFileStoreBytes ?? 4 * 1024 ** 3,
         cluster: { name: opts.clusterName ?? "akira-ga", host: spec.host, port: spec.clusterPort, peers },
+        ...(opts.tls === undefined ? {} : { tls: localNodeTls(opts.tls, spec, node.dir) }),
       }),
       renderNatsSecrets({
         clientPassword: opts.secrets.clientPassword,
@@ -253,7 +285,7 @@ export async function createLocalCluster(opts: LocalClusterOptions): Promise<Loc
     );
     return node;
   });
-  return deployment(nodes, opts.secrets);
+  return deployment(nodes, opts.secrets, opts.tls);
 }
 
 export interface LocalPilotOptions {
@@ -265,6 +297,8 @@ export interface LocalPilotOptions {
   readonly maxFileStoreBytes?: number;
   /** The nats-server binary the pilot runs. Default: `$NATS_SERVER_BIN`, else the pinned line. */
   readonly natsServerBin?: string;
+  /** Client TLS. Default: plain, as the pilot runs. */
+  readonly tls?: LocalTls;
 }
 
 /** Renders and writes the single-node pilot's config, staging-style; call `start()` to run it. */
@@ -284,20 +318,23 @@ export async function createLocalPilot(opts: LocalPilotOptions): Promise<LocalDe
       monitor: { host, port: spec.monitorPort },
       storeDir: node.storeDir,
       maxFileStoreBytes: opts.maxFileStoreBytes ?? 4 * 1024 ** 3,
+      ...(opts.tls === undefined ? {} : { tls: localNodeTls(opts.tls, spec, node.dir) }),
     }),
     renderNatsSecrets({
       clientPassword: opts.secrets.clientPassword,
       systemPassword: opts.secrets.systemPassword,
     }),
   );
-  return deployment([node], opts.secrets);
+  return deployment([node], opts.secrets, opts.tls);
 }
 
-function deployment(nodes: LocalNatsNode[], secrets: LocalSecrets): LocalDeployment {
+function deployment(nodes: LocalNatsNode[], secrets: LocalSecrets, tls?: LocalTls): LocalDeployment {
+  const scheme = tls === undefined || tls.allowNonTls === true ? "nats" : "tls";
   return {
     nodes,
     secrets,
-    servers: nodes.map((n) => n.url).join(","),
+    servers: nodes.map((n) => n.url.replace(/^nats:/, `${scheme}:`)).join(","),
+    ...(tls === undefined ? {} : { caCertificate: tls.authority.certificate }),
     user: CLIENT_USER,
     systemUser: SYSTEM_USER,
     async start() {
