@@ -118,20 +118,7 @@ export function renderNatsConf(input: NatsConfInput): string {
     `lame_duck_grace_period: ${quote(input.lameDuckGracePeriod ?? LAME_DUCK_GRACE_PERIOD)}`,
   );
   if (input.logFile !== undefined) lines.push(`log_file: ${quote(input.logFile)}`);
-  if (input.tls !== undefined) {
-    lines.push(
-      "",
-      "# Clients only: routes run over the private network, which holds nothing but this cluster and",
-      "# is not reachable from the internet; TLS there would add a second set of certificates to",
-      "# rotate on every node at once, for traffic no one else can see.",
-      "tls {",
-      `  cert_file: ${quote(input.tls.certFile)}`,
-      `  key_file: ${quote(input.tls.keyFile)}`,
-      "  timeout: 2",
-      "}",
-    );
-    if (input.tls.allowNonTls === true) lines.push("allow_non_tls: true");
-  }
+  if (input.tls !== undefined) lines.push("", ...renderClientTls(input.tls));
   lines.push(
     "",
     "accounts {",
@@ -166,6 +153,21 @@ export function renderNatsConf(input: NatsConfInput): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The client `tls` block (and `allow_non_tls` for a transition), as lines of nats-server.conf. */
+export function renderClientTls(tls: ClientTls): string[] {
+  return [
+    "# Clients only: routes run over the private network, which holds nothing but this cluster and",
+    "# is not reachable from the internet; TLS there would add a second set of certificates to",
+    "# rotate on every node at once, for traffic no one else can see.",
+    "tls {",
+    `  cert_file: ${quote(tls.certFile)}`,
+    `  key_file: ${quote(tls.keyFile)}`,
+    "  timeout: 2",
+    "}",
+    ...(tls.allowNonTls === true ? ["allow_non_tls: true"] : []),
+  ];
 }
 
 /** Renders `secrets.conf`: the variables `nats-server.conf` references. Holds every secret. */

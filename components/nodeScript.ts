@@ -77,6 +77,14 @@ export interface NodeScriptInput {
   readonly stopTimeoutSec?: number;
   /** `chown` of the written config files; empty string skips it. Default `nats:nats`. */
   readonly configOwner?: string;
+  /**
+   * Client TLS: the node's certificate (public, in this text) and the directory the conf names for
+   * it, `<confDir>/tls/<digest of the certificate>` ({@link tlsDirFor}). The key arrives on STDIN
+   * after secrets.conf ({@link renderNodeStdin}). A new certificate is a new directory, so the
+   * files of the running server are never overwritten, and the new ones exist before
+   * `nats-server -t` checks the new conf.
+   */
+  readonly tls?: { readonly dir: string; readonly certificate: string };
 }
 
 export const DEFAULT_RELEASE_BASE_URL = "https://github.com/nats-io/nats-server/releases/download";
@@ -99,6 +107,21 @@ export const CONF_CHECKSUM_FILE = "nats-server.conf.sha256";
 const VERSION_RE = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const CONF_EOF = "AKIRA_NATS_CONF_EOF";
+const CERT_EOF = "AKIRA_NATS_CERT_EOF";
+
+/** The line on STDIN after which the node's TLS private key follows (secrets.conf comes before it). */
+export const TLS_KEY_MARKER = "# akira-nats: the node's TLS private key follows";
+
+/** The command's STDIN: secrets.conf, then, with client TLS, the marker line and the node's key. */
+export function renderNodeStdin(secretsConf: string, tlsKey?: string): string {
+  const secrets = secretsConf.endsWith("\n") ? secretsConf : `${secretsConf}\n`;
+  return tlsKey === undefined ? secrets : `${secrets}${TLS_KEY_MARKER}\n${tlsKey}`;
+}
+
+/** Where a node keeps the TLS files of `certificate`: named by its digest, so each is written once. */
+export function tlsDirFor(confDir: string, certificate: string): string {
+  return `${confDir}/tls/${createHash("sha256").update(certificate).digest("hex").slice(0, 16)}`;
+}
 
 /** The release tarball's file name for a version. */
 export function releaseTarballName(version: string): string {
@@ -153,6 +176,8 @@ export function renderNodeScript(input: NodeScriptInput): string {
     SVC_MAIN_PID: service.mainPid,
     SVC_LOG_TAIL: service.logTail,
     CHECKSUM_FILE: CONF_CHECKSUM_FILE,
+    TLS_DIR: input.tls?.dir ?? "",
+    TLS_KEY_MARKER,
   };
   const header = [
     ...Object.entries(vars).map(([k, v]) => `readonly ${k}=${shellQuote(v)}`),
@@ -170,6 +195,10 @@ export function renderNodeScript(input: NodeScriptInput): string {
     "conf_text() {",
     `cat <<'${CONF_EOF}'`,
     confBody + CONF_EOF,
+    "}",
+    "tls_cert_text() {",
+    `cat <<'${CERT_EOF}'`,
+    appliedConfText(input.tls?.certificate ?? "") + CERT_EOF,
     "}",
     BODY,
   ].join("\n");
@@ -195,6 +224,12 @@ function validate(input: NodeScriptInput, paths: NodePaths): void {
   ] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
       problems.push(`${key} ${value} is not a positive whole number of seconds`);
+    }
+  }
+  if (input.tls !== undefined) {
+    if (!input.tls.dir.startsWith("/")) problems.push(`tls.dir "${input.tls.dir}" is not an absolute path`);
+    if (!input.tls.certificate.includes("-----BEGIN CERTIFICATE-----") || input.tls.certificate.includes(CERT_EOF)) {
+      problems.push("tls.certificate is not one PEM certificate");
     }
   }
   if (input.confText.split("\n").includes(CONF_EOF)) {
@@ -243,7 +278,17 @@ flock -w 300 9 || fail "another akira-nats node run holds $CONF_DIR/.akira-nats.
 # secrets.conf arrives on STDIN; it is never part of this text and never printed.
 STAGE="$(mktemp -d "$CONF_DIR/.stage.XXXXXX")"
 if [ -t 0 ]; then fail "secrets.conf is expected on STDIN (the remote command's stdin): nothing was changed"; fi
-cat >"$STAGE/secrets.conf"
+cat >"$STAGE/stdin"
+if [ -n "$TLS_DIR" ]; then
+  # secrets.conf, then the marker line, then the node's TLS key (renderNodeStdin).
+  key_at="$(grep -n -x -F -- "$TLS_KEY_MARKER" "$STAGE/stdin" | head -n 1 | cut -d: -f1 || true)"
+  [ -n "$key_at" ] || fail "the node's TLS key is expected on STDIN after the line '$TLS_KEY_MARKER': nothing was changed"
+  head -n "$((key_at - 1))" "$STAGE/stdin" >"$STAGE/secrets.conf"
+  tail -n "+$((key_at + 1))" "$STAGE/stdin" >"$STAGE/tls-key.pem"
+  rm -f -- "$STAGE/stdin"
+else
+  mv -f -- "$STAGE/stdin" "$STAGE/secrets.conf"
+fi
 [ -s "$STAGE/secrets.conf" ] || fail "secrets.conf on STDIN was empty: pass renderNatsSecrets(...) as the command's stdin; nothing was changed"
 conf_text >"$STAGE/nats-server.conf"
 
@@ -354,6 +399,35 @@ else
   say "installed nats-server $VERSION in $TARGET_DIR (SHA-256 verified)"
 fi
 
+# --- 1b. the TLS files the new conf names: a new directory per certificate ----------------------
+# The running server keeps the files it started with: nothing of theirs is overwritten. A
+# directory appears complete or not at all (renamed into place).
+if [ -n "$TLS_DIR" ] && [ ! -d "$TLS_DIR" ]; then
+  tls_parent="$(dirname -- "$TLS_DIR")"
+  if [ ! -d "$tls_parent" ]; then
+    (umask 027 && mkdir -p -- "$tls_parent")
+    if [ -n "$CONFIG_OWNER" ]; then chown -- "root:${"$"}{CONFIG_OWNER#*:}" "$tls_parent"; fi
+  fi
+  tls_stage="$(mktemp -d "$tls_parent/.stage.XXXXXX")"
+  tls_cert_text >"$tls_stage/cert.pem"
+  mv -f -- "$STAGE/tls-key.pem" "$tls_stage/key.pem"
+  chmod 0644 "$tls_stage/cert.pem"
+  chmod 0640 "$tls_stage/key.pem"
+  chmod 0750 "$tls_stage"
+  if [ -n "$CONFIG_OWNER" ]; then chown -- "root:${"$"}{CONFIG_OWNER#*:}" "$tls_stage" "$tls_stage/key.pem"; fi
+  mv -T -- "$tls_stage" "$TLS_DIR"
+  say "TLS certificate installed in $TLS_DIR"
+fi
+
+# Once healthy on the new conf, the directories of earlier certificates are not needed any more.
+prune_tls() {
+  local d
+  [ -n "$TLS_DIR" ] || return 0
+  for d in "$(dirname -- "$TLS_DIR")"/*/; do
+    [ "${"$"}{d%/}" = "$TLS_DIR" ] || rm -rf -- "${"$"}{d%/}"
+  done
+}
+
 # --- 2. validate the new pair with the new binary before anything running is touched ----------
 if ! check="$("$TARGET_BIN" -t -c "$STAGE/nats-server.conf" 2>&1)"; then
   printf '%s\n' "$(redact "$check")" >&2
@@ -386,6 +460,7 @@ if [ "${"$"}{#changes[@]}" -eq 0 ]; then
   wait_healthy "$gate" leaderless-ok
   mark_if_formed
   record_checksum
+  prune_tls
   if [ "$left_leaderless" = true ]; then
     say "unchanged: nats-server $VERSION running without a meta leader, nothing to do"
   else
@@ -431,6 +506,7 @@ start_service || { log_tail; fail "starting nats-server failed (log above); the 
 wait_healthy "$gate"
 mark_if_formed
 record_checksum
+prune_tls
 say "healthy: nats-server $VERSION, $MONITOR_URL$gate ok"
 say_host_key
 `;

@@ -2,6 +2,7 @@
  * One way to connect to NATS for the provider, the CLI and the rehearsal, with failures mapped to
  * {@link UnreachableError} / {@link AuthorizationError} that name the URLs and never the password.
  */
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import type { NatsConnection } from "nats";
 import { AuthorizationError, TlsError, UnreachableError } from "./errors";
 
@@ -50,7 +51,8 @@ export async function connectNats(target: ConnectionTarget): Promise<NatsConnect
   const timeout = target.timeoutMs ?? 5000;
   const deadline = Date.now() + timeout;
   const tlsRequired = target.tls !== undefined || servers.some((s) => /^tls:\/\//i.test(s));
-  let tls = tlsRequired ? tlsOptions(target.tls ?? {}) : undefined;
+  const hosts = servers.map(hostOf);
+  let tls = tlsRequired ? tlsOptions(target.tls ?? {}, hosts) : undefined;
   let lastError: unknown;
   // nats.js tries each server once per connect() call; retry until the deadline so a server that
   // is still starting (or a tunnel that is still opening) gets its chance.
@@ -75,7 +77,7 @@ export async function connectNats(target: ConnectionTarget): Promise<NatsConnect
       // A nats:// URL of a server that requires TLS: nats.js cannot upgrade with TLS switched off;
       // try again with TLS (checked against the system's trust store unless a CA was given).
       if (tls === undefined && /options\.tls' as it is null/.test((err as Error).message ?? "")) {
-        tls = {};
+        tls = tlsOptions({}, hosts);
         continue;
       }
       const code = (err as { code?: string }).code;
@@ -91,8 +93,27 @@ export async function connectNats(target: ConnectionTarget): Promise<NatsConnect
   throw new UnreachableError(shown, `${detail}, gave up after ${timeout} ms`, { cause: lastError });
 }
 
-function tlsOptions(tls: ClientTlsOptions): Record<string, string> {
-  const out: Record<string, string> = {};
+/** The host of a NATS URL (brackets of an IPv6 address removed). */
+function hostOf(url: string): string {
+  const m = /^(?:\w+:\/\/)?(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(url.trim());
+  return (m?.[1] ?? "").replace(/^\[|\]$/g, "");
+}
+
+/**
+ * nats.js names no server when it reaches one by IP address, and Node then checks the certificate
+ * against "localhost". The identity check here accepts a certificate that names any of the hosts
+ * asked for (the chain is checked against the authority before): a node of the cluster reached by
+ * its address, or through the admin tunnel's 127.0.0.1.
+ */
+function tlsOptions(tls: ClientTlsOptions, hosts: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+      for (const host of hosts) if (checkServerIdentity(host, cert) === undefined) return undefined;
+      return new Error(
+        `the certificate names ${cert.subjectaltname ?? cert.subject?.CN ?? "no host"}, none of ${hosts.join(", ")}`,
+      );
+    },
+  };
   if (tls.ca !== undefined) out.ca = tls.ca;
   if (tls.cert !== undefined) out.cert = tls.cert;
   if (tls.key !== undefined) out.key = tls.key;
@@ -107,7 +128,7 @@ function tlsFailure(err: unknown, shown: readonly string[], tlsRequired: boolean
   if (tlsRequired && e.code === "SERVER_OPT_NA" && message === "tls") {
     return `NATS at ${where} does not offer TLS, which a tls:// URL or a TLS option requires: nothing was sent; use nats:// for a server that runs without TLS`;
   }
-  if (/certificate|self.signed|unable to verify|ERR_TLS|SSL|handshake/i.test(message)) {
+  if (/certificate|self.signed|unable to verify|ERR_TLS|SSL|handshake|none of/i.test(message)) {
     return `TLS with NATS at ${where} failed (${message}): trust the cluster's authority (--tlsca <file> or NATS_CA; for the stacks, the output caCertificate) and connect by an address its certificate names`;
   }
   return undefined;

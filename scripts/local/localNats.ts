@@ -213,7 +213,6 @@ function localNodeTls(tls: LocalTls, spec: LocalNodeSpec, dir: string) {
     authority: tls.authority,
     commonName: spec.name,
     ips: [...new Set([spec.host, "127.0.0.1"])],
-    dnsNames: ["localhost"],
     validityDays: 30,
   });
   mkdirSync(join(dir, "tls"), { recursive: true });

@@ -5,12 +5,14 @@
  * (the GA setting); with the pilot's transition setting it takes both.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { connectNats } from "../../components/jetstream/connection";
 import { TlsError } from "../../components/jetstream/errors";
 import { DEBIAN_BUILDS, OLDEST_PILOT_NATS_VERSION } from "../../components/jetstream/serverLines";
-import { issueAuthority } from "../../components/tls/certificates";
+import { issueAuthority, issueNodeCertificate } from "../../components/tls/certificates";
 import type { LocalDeployment } from "../../scripts/local/localNats";
 import { natsServerBinFor } from "../../scripts/local/natsServerBin";
 import { startPilot } from "../helpers/localNats";
@@ -92,6 +94,31 @@ for (const version of LINES) {
     });
   });
 }
+
+describe("a certificate that names another address", () => {
+  it("is refused even though the authority signed it", async (t) => {
+    // Signed by the trusted authority, but for 127.0.0.9 only: the server at 127.0.0.1 presents it.
+    const pilot = await startPilot(t, { tls: { authority: AUTHORITY } });
+    const node = pilot.nodes[0];
+    assert.ok(node);
+    const wrong = issueNodeCertificate({
+      authority: AUTHORITY,
+      commonName: "elsewhere",
+      ips: ["127.0.0.9"],
+      validityDays: 1,
+    });
+    writeFileSync(join(node.dir, "tls", "cert.pem"), wrong.certificate);
+    writeFileSync(join(node.dir, "tls", "key.pem"), wrong.privateKey);
+    await node.stop();
+    await node.start();
+    const err = await connectNats(client(pilot, { tls: { ca: AUTHORITY.certificate } })).catch((e) => e);
+    assert.ok(err instanceof TlsError, String(err));
+    assert.equal(
+      err.message,
+      `TLS with NATS at ${pilot.servers} failed (the certificate names DNS:elsewhere, IP Address:127.0.0.9, none of 127.0.0.1): trust the cluster's authority (--tlsca <file> or NATS_CA; for the stacks, the output caCertificate) and connect by an address its certificate names`,
+    );
+  });
+});
 
 describe("tls:// to a server without TLS", () => {
   it("is refused, never used in plaintext", async (t) => {

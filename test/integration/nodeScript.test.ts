@@ -9,6 +9,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -21,10 +22,21 @@ import { after, before, describe, test } from "node:test";
 import { connect } from "nats";
 import { utils } from "ssh2";
 import { sshFingerprint } from "../../components/adminTunnel";
-import { CONF_CHECKSUM_FILE, confChecksum, reportedHostKey } from "../../components/nodeScript";
+import { connectNats } from "../../components/jetstream/connection";
+import { renderClientTls } from "../../components/natsConf";
+import {
+  CONF_CHECKSUM_FILE,
+  confChecksum,
+  renderNodeScript,
+  renderNodeStdin,
+  reportedHostKey,
+  TLS_KEY_MARKER,
+  tlsDirFor,
+} from "../../components/nodeScript";
+import { issueAuthority, issueNodeCertificate } from "../../components/tls/certificates";
 import { assertNatsServerInstalled, createLocalPilot, randomSecrets } from "../../scripts/local/localNats";
 import { type LocalRelease, packageLocalRelease } from "../../scripts/local/localRelease";
-import { processAlive } from "../../scripts/local/localService";
+import { processAlive, runNodeScript } from "../../scripts/local/localService";
 import { binaryVersion, natsServerBin } from "../../scripts/local/natsServerBin";
 import {
   monitorGet,
@@ -235,5 +247,99 @@ describe("node script - single host", () => {
       "akira-nats node: secrets.conf on STDIN was empty: pass renderNatsSecrets(...) as the command's stdin; nothing was changed\n",
     );
     assert.equal(readFileSync(join(node.host.paths.confDir, "secrets.conf"), "utf8"), node.secretsText);
+  });
+});
+
+describe("node script - client TLS", () => {
+  const dir = mkdtempSync(join(tmpdir(), "akira-node-tls-"));
+  const authority = issueAuthority("akira-nats node script test", 30);
+  let release: LocalRelease;
+  let node: ScriptedNode;
+  const hosts: ScriptedNode[] = [];
+
+  before(async () => {
+    release = packageLocalRelease(dir, VERSION);
+    const pilot = await createLocalPilot({ dir: join(dir, "render"), secrets: randomSecrets() });
+    [node] = scriptedNodes(pilot, join(dir, "hosts")) as [ScriptedNode];
+    hosts.push(node);
+  });
+  after(async () => {
+    for (const h of hosts) await h.host.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The node's conf with the client TLS block for `cert`, the script, and its STDIN. */
+  const withTls = (cert: ReturnType<typeof issueNodeCertificate>) => {
+    const tlsDir = tlsDirFor(node.host.paths.confDir, cert.certificate);
+    const confText = [
+      node.confText.trimEnd(),
+      "",
+      ...renderClientTls({ certFile: join(tlsDir, "cert.pem"), keyFile: join(tlsDir, "key.pem") }),
+      "",
+    ].join("\n");
+    const script = renderNodeScript({
+      natsVersion: release.version,
+      natsSha256: release.sha256,
+      confText,
+      monitorUrl: node.monitorUrl,
+      paths: node.host.paths,
+      service: node.host.service,
+      releaseBaseUrl: release.baseUrl,
+      healthTimeoutSec: 60,
+      stopTimeoutSec: 90,
+      configOwner: "",
+      tls: { dir: tlsDir, certificate: cert.certificate },
+    });
+    return { tlsDir, script, stdin: renderNodeStdin(node.secretsText, cert.privateKey) };
+  };
+  const certificate = () =>
+    issueNodeCertificate({ authority, commonName: node.name, ips: ["127.0.0.1"], validityDays: 30 });
+  const tlsClient = () =>
+    connectNats({
+      servers: node.url.replace(/^nats:/, "tls:"),
+      user: "akira",
+      password: node.secretsText.match(/CLIENT_PASSWORD: "([^"]+)"/)?.[1],
+      tls: { ca: authority.certificate },
+    });
+
+  test("the key on STDIN, the certificate in the text: installed, validated, serving TLS only", async () => {
+    const first = withTls(certificate());
+    assert.ok(!first.script.includes("PRIVATE KEY"), "a private key in the command text");
+    const run = await runNodeScript(first.script, first.stdin);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(
+      run.stdout.includes(`akira-nats node: TLS certificate installed in ${first.tlsDir}\n`),
+      run.stdout,
+    );
+    assert.equal(statSync(join(first.tlsDir, "key.pem")).mode & 0o777, 0o640);
+    assert.ok(!run.stdout.includes("PRIVATE KEY") && !run.stderr.includes("PRIVATE KEY"));
+    const nc = await tlsClient();
+    assert.equal(nc.info?.tls_required, true);
+    await nc.close();
+  });
+
+  test("a new certificate: a new directory, the node rolled onto it, the old one removed", async () => {
+    const before = readdirSync(join(node.host.paths.confDir, "tls"));
+    const second = withTls(certificate());
+    const run = await runNodeScript(second.script, second.stdin);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /akira-nats node: changes: nats-server\.conf\n/);
+    assert.deepEqual(readdirSync(join(node.host.paths.confDir, "tls")), [second.tlsDir.split("/").at(-1)]);
+    assert.notDeepEqual(before, readdirSync(join(node.host.paths.confDir, "tls")));
+    const nc = await tlsClient();
+    await nc.close();
+  });
+
+  test("the key missing from STDIN: refused, nothing changed", async () => {
+    const pid = node.host.pid();
+    const third = withTls(certificate());
+    const run = await runNodeScript(third.script, node.secretsText);
+    assert.equal(run.code, 1);
+    assert.equal(
+      run.stderr,
+      `akira-nats node: the node's TLS key is expected on STDIN after the line '${TLS_KEY_MARKER}': nothing was changed\n`,
+    );
+    assert.equal(node.host.pid(), pid);
+    assert.equal(existsSync(third.tlsDir), false);
   });
 });
