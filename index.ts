@@ -49,12 +49,17 @@ const deployment: NatsDeployment =
         systemPassword,
         clusterPassword,
         absorbPilot: config.absorbPilot,
+        tlsCertificateDays: config.tlsCertificateDays,
+        tlsRenewBeforeDays: config.tlsRenewBeforeDays,
       })
     : new PilotNode("pilot", {
         pilotHost: config.pilotHost,
         pilotName: config.pilotName,
         sshUser: config.pilotSshUser,
         hostKey: config.pilotHostKey,
+        clientTls: config.pilotClientTls,
+        tlsCertificateDays: config.tlsCertificateDays,
+        tlsRenewBeforeDays: config.tlsRenewBeforeDays,
         sshPrivateKey,
         natsVersion: config.natsVersion,
         natsSha256: config.natsSha256,
@@ -76,14 +81,17 @@ const stream = new JetStreamStream(
     subjects: config.streamSubjects,
     ...config.streamSettings,
     servers: [...deployment.adminServers],
+    ...(deployment.caCertificate === undefined ? {} : { tlsCa: deployment.caCertificate }),
     createIfMissing: false,
     adminTunnel: deployment.adminTunnel,
   },
   { dependsOn: [...deployment.nodeCommands] },
 );
 
-/** Every node's client URL, comma-separated, without credentials: the applications' NATS_URL. */
+/** Every node's client URL, comma-separated, without credentials: the applications' NATS_URL (`tls://` on ga). */
 export const natsUrl = deployment.natsUrl;
+/** The authority applications trust for client TLS (public; absent while the pilot runs plain). */
+export const caCertificate = deployment.caCertificate;
 export const mode = config.mode;
 /** Each node's name, client address, SSH address, and the checksum of the conf it gets (drift). */
 export const nodes = deployment.deployedNodes;

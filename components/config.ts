@@ -72,6 +72,9 @@ export type StackConfig = {
   acceptLiveChange: string[];
   /** `<node name> <keytype> <base64>` entries for nodes created before host keys were generated. */
   nodeHostKeys: string[];
+  tlsCertificateDays: number;
+  tlsRenewBeforeDays: number;
+  pilotClientTls: boolean;
   absorbPilot: boolean;
   acceptPilotAbsorbRisk: boolean;
   streamName: string;
@@ -309,6 +312,9 @@ function toStackConfig(values: Partial<Record<ConfigKey, unknown>>): StackConfig
     sshNextPublicKey: values.sshNextPublicKey === undefined ? "" : v.sshNextPublicKey,
     acceptLiveChange: v.acceptLiveChange,
     nodeHostKeys: v.nodeHostKeys,
+    tlsCertificateDays: v.tlsCertificateDays,
+    tlsRenewBeforeDays: v.tlsRenewBeforeDays,
+    pilotClientTls: v.pilotClientTls,
     absorbPilot: v.absorbPilot,
     acceptPilotAbsorbRisk: v.acceptPilotAbsorbRisk,
     streamName: v.streamName,

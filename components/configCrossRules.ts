@@ -32,6 +32,8 @@ export interface CheckedValues {
   readonly natsVersion?: string;
   readonly pilotRunningVersion?: string;
   readonly acceptPilotVersionChange?: boolean;
+  readonly tlsCertificateDays?: number;
+  readonly tlsRenewBeforeDays?: number;
 }
 
 export interface CrossIssue {
@@ -45,6 +47,18 @@ const WORLD = ["0.0.0.0/0", "::/0"];
 export function crossRuleIssues(v: CheckedValues): CrossIssue[] {
   const issues: CrossIssue[] = [];
   const add = (key: ConfigKey, rule: string, fix = fixCommand(key)) => issues.push({ key, rule, fix });
+
+  // A certificate issued already inside its renewal window would be re-issued, and every node
+  // rolled, on every single `pulumi up`.
+  const days = v.tlsCertificateDays ?? 365;
+  const renew = v.tlsRenewBeforeDays ?? 30;
+  if (days <= renew) {
+    add(
+      "tlsCertificateDays",
+      `must be more than tlsRenewBeforeDays (${renew}), not ${days}: a certificate would be renewed, and every node rolled, on every pulumi up`,
+      setTo("tlsCertificateDays", Math.max(365, renew * 4)),
+    );
+  }
 
   if (v.mode === "single") {
     if (v.nodeCount !== undefined && v.nodeCount !== 1) {

@@ -215,6 +215,32 @@ export const CONFIG_KEYS = {
     example: "serverType=cx33",
     contract: false,
   }),
+  tlsCertificateDays: key({
+    type: "integer",
+    default: 365,
+    requiredWhen: "never",
+    description: "Days a node's client-TLS certificate is valid.",
+    example: "365",
+    contract: false,
+  }),
+  tlsRenewBeforeDays: key({
+    type: "integer",
+    default: 30,
+    requiredWhen: "never",
+    description:
+      "A client-TLS certificate expiring within this many days is re-issued by pulumi up, rolling node by node.",
+    example: "30",
+    contract: false,
+  }),
+  pilotClientTls: key({
+    type: "boolean",
+    default: false,
+    requiredWhen: "never",
+    description:
+      "Client TLS on the staging pilot, plain clients still accepted (allow_non_tls) during the transition.",
+    example: "true",
+    contract: false,
+  }),
   absorbPilot: key({
     type: "boolean",
     default: false,

@@ -292,6 +292,9 @@ export const FIELD_RULES = {
       ? undefined
       : "is not serverType=<type> or image=<image>",
   ),
+  tlsCertificateDays: integer(2, 3650),
+  tlsRenewBeforeDays: integer(1, 365),
+  pilotClientTls: boolean,
   absorbPilot: boolean,
   acceptPilotAbsorbRisk: boolean,
   streamName: matching(

@@ -41,6 +41,8 @@ export interface JetStreamStreamArgs {
   readonly discard?: pulumi.Input<"old" | "new">;
   /** NATS URLs without credentials (as reached from the tunnel's node when `adminTunnel` is set). */
   readonly servers: pulumi.Input<pulumi.Input<string>[]>;
+  /** The servers' client-TLS authority (PEM, public): TLS is then required. Default: plain. */
+  readonly tlsCa?: pulumi.Input<string>;
   /** The client user. Default `akira`; its password comes from `akira-nats:clientPassword` or `AKIRA_NATS_PASSWORD`. */
   readonly user?: pulumi.Input<string>;
   /** The system-account user for the peer preflight. Default `system` (password: `akira-nats:systemPassword` or `AKIRA_NATS_SYSTEM_PASSWORD`). */

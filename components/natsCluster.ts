@@ -12,7 +12,7 @@
 import type * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import { renderCloudInit } from "./cloudInit";
+import { renderCloudInit, VM_LAYOUT } from "./cloudInit";
 import { publicKeyIdentity } from "./clusterShape";
 import { ClusterShapeGuard } from "./clusterShapeGuard";
 import { publicKeyFingerprint } from "./ed25519KeyPair";
@@ -32,12 +32,14 @@ import {
   clusterNodeNames,
   clusterSecretsInput,
   monitorUrl,
+  nodeTlsFiles,
   type PlannedNode,
   renderClusterNodeConf,
   VM_PORTS,
 } from "./nodePlan";
-import { confChecksum } from "./nodeScript";
+import { confChecksum, renderNodeStdin, tlsDirFor } from "./nodeScript";
 import { SshHostKey } from "./sshHostKey";
+import { TLS_AUTHORITY_DAYS, TlsAuthority, TlsNodeCertificate } from "./tls/tlsResources";
 
 export interface NatsClusterArgs extends NatsHostArgs {
   /**
@@ -82,6 +84,10 @@ export interface NatsClusterArgs extends NatsHostArgs {
    * Default false.
    */
   readonly absorbPilot?: boolean;
+  /** Days a node's client-TLS certificate is valid. Default 365. */
+  readonly tlsCertificateDays?: number;
+  /** A certificate expiring within this many days is re-issued on `pulumi up`. Default 30. */
+  readonly tlsRenewBeforeDays?: number;
   /** Extra labels on every Hetzner resource. Default none (the component adds its own). */
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -95,7 +101,7 @@ export interface ClusterNode {
   /** Client URL on the private network, without credentials. */
   readonly url: string;
   /** SHA-256 of the nats-server.conf this node gets, as the node script records it (drift check). */
-  readonly confSha256: string;
+  readonly confSha256: pulumi.Output<string>;
 }
 
 /** Server inputs fixed when the server is created: `ignoreChanges` on every node. */
@@ -107,12 +113,16 @@ const DEFAULTS = {
   location: "fsn1",
   image: "ubuntu-24.04",
   absorbPilot: false,
+  tlsCertificateDays: 365,
+  tlsRenewBeforeDays: 30,
 } as const;
 
 export class NatsCluster extends pulumi.ComponentResource implements NatsDeployment {
   readonly nodes: readonly ClusterNode[];
-  /** Every node's private client URL, comma-separated, without credentials. */
+  /** Every node's private client URL (`tls://`), comma-separated, without credentials. */
   readonly natsUrl: string;
+  /** The authority applications trust for client TLS (public). */
+  readonly caCertificate: pulumi.Output<string>;
   readonly clusterName: string;
   /** The per-node config commands, in roll order; the stream depends on all of them. */
   readonly nodeCommands: readonly command.remote.Command[];
@@ -275,7 +285,37 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
           ),
         ),
     );
-    const confs = planned.map((_, i) => renderClusterNodeConf(confOptions, i));
+    // Client TLS: one authority, one certificate per node naming every address a client may use
+    // (the private IP, the public one, and 127.0.0.1 for the admin tunnel's forward).
+    const authority = new TlsAuthority(
+      `${name}-tls-authority`,
+      {
+        commonName: `${a.clusterName} client TLS authority`,
+        validityDays: TLS_AUTHORITY_DAYS,
+        renewBeforeDays: a.tlsRenewBeforeDays,
+      },
+      { parent: this, dependsOn: [guard] },
+    );
+    const certificates = planned.map(
+      (node, i) =>
+        new TlsNodeCertificate(
+          `${name}-${node.name}-tls`,
+          {
+            node: node.name,
+            ips: [node.privateIp, (servers[i] as hcloud.Server).ipv4Address, "127.0.0.1"],
+            authorityCertificate: authority.certificate,
+            authorityPrivateKey: authority.privateKey,
+            validityDays: a.tlsCertificateDays,
+            renewBeforeDays: a.tlsRenewBeforeDays,
+          },
+          { parent: this },
+        ),
+    );
+    const confs = planned.map((_, i) =>
+      (certificates[i] as TlsNodeCertificate).certificate.apply((cert) =>
+        renderClusterNodeConf({ ...confOptions, tls: () => nodeTlsFiles(cert) }, i),
+      ),
+    );
     const commands: command.remote.Command[] = [];
     planned.forEach((node, i) => {
       const previous = commands[i - 1];
@@ -286,18 +326,29 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
             host: servers[i]?.ipv4Address as pulumi.Output<string>,
             privateKey: a.sshPrivateKey,
             hostKey: hostKeys[i]?.publicKey as pulumi.Output<string>,
-            commandText: renderNodeCommand(
-              "wait-for-cloud-init",
-              {
-                natsVersion: a.natsVersion,
-                natsSha256: a.natsSha256,
-                confText: confs[i] as string,
-                monitorUrl: monitorUrl(node.privateIp, VM_PORTS.monitor),
-                releaseBaseUrl: a.releaseBaseUrl,
-              },
-              { authorizedKeys },
+            // The certificate is public and goes in the text (a new one rolls the node); its key
+            // follows secrets.conf on stdin, a secret.
+            commandText: pulumi
+              .all([confs[i] as pulumi.Output<string>, (certificates[i] as TlsNodeCertificate).certificate])
+              .apply(([confText, certificate]) =>
+                renderNodeCommand(
+                  "wait-for-cloud-init",
+                  {
+                    natsVersion: a.natsVersion,
+                    natsSha256: a.natsSha256,
+                    confText,
+                    monitorUrl: monitorUrl(node.privateIp, VM_PORTS.monitor),
+                    releaseBaseUrl: a.releaseBaseUrl,
+                    tls: { dir: tlsDirFor(VM_LAYOUT.confDir, certificate), certificate },
+                  },
+                  { authorizedKeys },
+                ),
+              ),
+            secretsConf: pulumi.secret(
+              pulumi
+                .all([secretsConf, (certificates[i] as TlsNodeCertificate).privateKey])
+                .apply(([secrets, key]) => renderNodeStdin(secrets, key)),
             ),
-            secretsConf,
           },
           // One node at a time: the previous node's command must have succeeded (healthy) first.
           { parent: this, dependsOn: previous === undefined ? [servers[i] as hcloud.Server] : [previous] },
@@ -312,10 +363,11 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
       name: node.name,
       privateIp: node.privateIp,
       publicIp: (servers[i] as hcloud.Server).ipv4Address,
-      url: clientUrl(node.privateIp, VM_PORTS.client),
-      confSha256: confChecksum(confs[i] as string),
+      url: clientUrl(node.privateIp, VM_PORTS.client, "tls"),
+      confSha256: (confs[i] as pulumi.Output<string>).apply(confChecksum),
     }));
     this.natsUrl = this.nodes.map((n) => n.url).join(",");
+    this.caCertificate = authority.certificate;
     this.deployedNodes = this.nodes.map((n, i) => ({
       name: n.name,
       address: n.privateIp,

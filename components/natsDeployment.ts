@@ -15,7 +15,7 @@ export interface DeployedNode {
   /** Where SSH reaches the node. */
   readonly sshHost: pulumi.Input<string>;
   /** SHA-256 of the nats-server.conf the node gets, as the node script records it (drift check). */
-  readonly confSha256: string;
+  readonly confSha256: pulumi.Input<string>;
   /** `SHA256:<base64>` of the node's ed25519 SSH host key as its config command reported it (drift pins it). */
   readonly sshHostKey: pulumi.Input<string | undefined>;
   /** The pinned host key's type (`ssh-ed25519`, `ecdsa-sha2-nistp256`): a client asks for it alone. */
@@ -43,6 +43,8 @@ export interface NatsHostArgs {
 export interface NatsDeployment {
   /** Every node's client URL, comma-separated, without credentials: the applications' NATS_URL. */
   readonly natsUrl: string;
+  /** The client-TLS authority applications trust (public), where the clients' port runs TLS. */
+  readonly caCertificate: pulumi.Output<string> | undefined;
   readonly deployedNodes: readonly DeployedNode[];
   /** Cluster name; undefined for the single-node pilot. */
   readonly clusterName: string | undefined;

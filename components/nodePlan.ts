@@ -7,11 +7,13 @@ import { VM_LAYOUT } from "./cloudInit";
 import {
   CLIENT_PORT,
   CLUSTER_PORT,
+  type ClientTls,
   type HostPort,
   MONITOR_PORT,
   type NatsSecretsInput,
   renderNatsConf,
 } from "./natsConf";
+import { tlsDirFor } from "./nodeScript";
 
 /** A cluster node as the plan knows it before any server exists. */
 export interface PlannedNode {
@@ -53,6 +55,8 @@ export interface ClusterConfOptions {
    * on one machine (the loopback rehearsal), where 0.0.0.0:4222 can be bound only once.
    */
   readonly clientsOnPrivateIpOnly?: boolean;
+  /** Client TLS of every node: node i's files. Default: plain. */
+  readonly tls?: (index: number) => ClientTls;
 }
 
 /** Node names of a cluster: `<clusterName>-1` … `<clusterName>-<count>`. */
@@ -89,6 +93,7 @@ export function renderClusterNodeConf(opts: ClusterConfOptions, index: number): 
       port: ports.cluster,
       peers: clusterRoutes(opts.nodes, ports),
     },
+    ...(opts.tls === undefined ? {} : { tls: opts.tls(index) }),
   });
 }
 
@@ -120,10 +125,18 @@ export interface PilotConfOptions {
   readonly monitorHost?: string;
   /** Default {@link VM_PORTS} (the cluster port is unused). */
   readonly ports?: NodePorts;
+  /** Client TLS (opt-in on the pilot, with plain clients still accepted). Default: plain. */
+  readonly tls?: ClientTls;
 }
 
 /** The loopback address the pilot's monitoring port binds to (it has no authentication). */
 export const PILOT_MONITOR_HOST = "127.0.0.1";
+
+/** A node's client-TLS files on its host, for the certificate `certificate`. */
+export function nodeTlsFiles(certificate: string, allowNonTls = false): ClientTls {
+  const dir = tlsDirFor(VM_LAYOUT.confDir, certificate);
+  return { certFile: `${dir}/cert.pem`, keyFile: `${dir}/key.pem`, allowNonTls };
+}
 
 /** nats-server.conf of the single-node pilot: the same renderer, no cluster block. */
 export function renderPilotConf(opts: PilotConfOptions): string {
@@ -135,6 +148,7 @@ export function renderPilotConf(opts: PilotConfOptions): string {
     monitor: { host: opts.monitorHost ?? PILOT_MONITOR_HOST, port: ports.monitor },
     storeDir: opts.storeDir ?? VM_LAYOUT.dataDir,
     maxFileStoreBytes: opts.maxFileStoreBytes,
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
   });
 }
 
@@ -144,8 +158,9 @@ export function pilotSecretsInput(secrets: NodeSecrets): NatsSecretsInput {
 }
 
 /** Client URL without credentials, as applications get it in `natsUrl`. */
-export function clientUrl(host: string, port: number = CLIENT_PORT): string {
-  return `nats://${host}:${port}`;
+/** A client URL: `tls://` where the port requires TLS, `nats://` where it is plain. */
+export function clientUrl(host: string, port: number = CLIENT_PORT, scheme: "nats" | "tls" = "nats"): string {
+  return `${scheme}://${host}:${port}`;
 }
 
 /** Monitoring URL the node script polls for `/healthz`. */

@@ -228,7 +228,10 @@ function validate(input: NodeScriptInput, paths: NodePaths): void {
   }
   if (input.tls !== undefined) {
     if (!input.tls.dir.startsWith("/")) problems.push(`tls.dir "${input.tls.dir}" is not an absolute path`);
-    if (!input.tls.certificate.includes("-----BEGIN CERTIFICATE-----") || input.tls.certificate.includes(CERT_EOF)) {
+    if (
+      !input.tls.certificate.includes("-----BEGIN CERTIFICATE-----") ||
+      input.tls.certificate.includes(CERT_EOF)
+    ) {
       problems.push("tls.certificate is not one PEM certificate");
     }
   }

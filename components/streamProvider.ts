@@ -38,6 +38,8 @@ export interface StreamInputs extends DeclaredStreamSettings {
   readonly replicas: number;
   readonly subjects: readonly string[];
   readonly servers: readonly string[];
+  /** The client-TLS authority of the servers (PEM, public); absent for plain servers. */
+  readonly tlsCa?: string;
   readonly user?: string;
   readonly systemUser?: string;
   readonly account?: string;
@@ -93,6 +95,15 @@ export interface ProviderDeps {
 }
 
 const STREAM_NAME = /^[^\s.*>/\\]+$/;
+
+/**
+ * TLS for the servers: required when the stack's nodes serve it (a CA is given, or the URLs are
+ * `tls://`; through the tunnel the forwarded URLs are plain `nats://127.0.0.1:<port>`, so the CA
+ * alone says TLS). The node certificates name 127.0.0.1 for exactly this forward.
+ */
+function tlsOf(inputs: StreamInputs): { tls?: { ca: string } } {
+  return inputs.tlsCa === undefined ? {} : { tls: { ca: inputs.tlsCa } };
+}
 
 /** Input problems, one per property, for `check`. */
 export function checkInputs(news: Partial<StreamInputs>): pulumi.dynamic.CheckFailure[] {
@@ -206,6 +217,7 @@ export function createStreamProvider(deps: ProviderDeps = {}) {
         password: creds.clientPassword,
         timeoutMs,
         name: `akira-nats-pulumi ${inputs.streamName}`,
+        ...tlsOf(inputs),
       });
       connections.push(nc);
       let sys: NatsConnection | undefined;
@@ -215,6 +227,7 @@ export function createStreamProvider(deps: ProviderDeps = {}) {
           user: inputs.systemUser ?? "system",
           password: creds.systemPassword,
           timeoutMs,
+          ...tlsOf(inputs),
         });
         connections.push(sys);
       }

@@ -63,7 +63,9 @@ function tlsFiles(flags: ConnectionFlags, env: NodeJS.ProcessEnv): ConnectionTar
     try {
       tls[field as keyof typeof tls] = readFileSync(path, "utf8");
     } catch (err) {
-      throw new UsageError(`${flag} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new UsageError(
+        `${flag} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   }
   return Object.keys(tls).length === 0 ? undefined : tls;

@@ -9,6 +9,11 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ed25519KeyPair, type KeyPair, publicKeyFingerprint } from "../../components/ed25519KeyPair";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
+import {
+  type IssuedCertificate,
+  issueAuthority,
+  issueNodeCertificate,
+} from "../../components/tls/certificates";
 
 /** Pulumi's wire marker for a secret value (`{ [SIG]: SECRET, value }`). */
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -63,6 +68,27 @@ export function mockHostKeyPair(resourceName: string): KeyPair {
   return pair;
 }
 
+const issuedCertificates = new Map<string, IssuedCertificate>();
+
+/** The certificate a mocked TLS resource named `resourceName` issued (one per name, per process). */
+export function mockCertificate(resourceName: string): IssuedCertificate | undefined {
+  return issuedCertificates.get(resourceName);
+}
+
+/** Forgets a mocked certificate: the next run issues a new one, as a renewal does. */
+export function renewMockCertificate(resourceName: string): void {
+  issuedCertificates.delete(resourceName);
+}
+
+function issueOnce(name: string, issue: () => IssuedCertificate): IssuedCertificate {
+  let cert = issuedCertificates.get(name);
+  if (cert === undefined) {
+    cert = issue();
+    issuedCertificates.set(name, cert);
+  }
+  return cert;
+}
+
 function computedOutputs(
   type: string,
   name: string,
@@ -80,6 +106,26 @@ function computedOutputs(
         publicKey: pair.public.trim(),
         privateKey: pair.private,
         fingerprint: publicKeyFingerprint(pair.public),
+      };
+    }
+    case "pulumi-nodejs:dynamic/akira/tls:Authority":
+      return {
+        ...issueOnce(name, () => issueAuthority(String(inputs.commonName), Number(inputs.validityDays))),
+      };
+    case "pulumi-nodejs:dynamic/akira/tls:NodeCertificate": {
+      const i = unwrap(inputs) as Record<string, unknown>;
+      return {
+        ...issueOnce(name, () =>
+          issueNodeCertificate({
+            authority: {
+              certificate: String(i.authorityCertificate),
+              privateKey: String(i.authorityPrivateKey),
+            },
+            commonName: String(i.node),
+            ips: i.ips as string[],
+            validityDays: Number(i.validityDays),
+          }),
+        ),
       };
     }
     case "command:remote:Command":

@@ -55,6 +55,9 @@ describe("config - valid stacks parse to exact values", () => {
         sshNextPublicKey: "",
         acceptLiveChange: [],
         nodeHostKeys: [],
+        tlsCertificateDays: 365,
+        tlsRenewBeforeDays: 30,
+        pilotClientTls: false,
         absorbPilot: false,
         acceptPilotAbsorbRisk: false,
         streamName: "AKIRA_CDR",
@@ -97,6 +100,9 @@ describe("config - valid stacks parse to exact values", () => {
         sshNextPublicKey: "",
         acceptLiveChange: [],
         nodeHostKeys: [],
+        tlsCertificateDays: 365,
+        tlsRenewBeforeDays: 30,
+        pilotClientTls: false,
         absorbPilot: false,
         acceptPilotAbsorbRisk: false,
         streamName: "AKIRA_CDR",
@@ -243,7 +249,7 @@ describe("config - every problem at once", () => {
     assert.equal(config.mode, "cluster");
     assert.ok(asked.includes("hcloud:token"));
     assert.ok(asked.includes("nodeCount"));
-    assert.equal(asked.length, 40);
+    assert.equal(asked.length, 43);
   });
 
   it("readStackConfig returns the config with its warnings; loadStackConfig the same config alone", () => {

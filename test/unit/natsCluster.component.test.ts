@@ -35,7 +35,7 @@ describe("NatsCluster - component", () => {
       assert.ok(r.name.startsWith("c-"), r.name);
       assert.equal(r.parent, componentUrn, r.name);
     }
-    assert.equal(cluster.natsUrl, "nats://10.0.0.11:4222,nats://10.0.0.12:4222,nats://10.0.0.13:4222");
+    assert.equal(cluster.natsUrl, "tls://10.0.0.11:4222,tls://10.0.0.12:4222,tls://10.0.0.13:4222");
   });
 
   it("five nodes - five servers and five chained commands, every conf routing to all five", async () => {

@@ -15,16 +15,18 @@ import { renderNatsSecrets } from "../../components/natsConf";
 import { renderNodeCommand } from "../../components/nodeConfigCommand";
 import {
   clusterSecretsInput,
+  nodeTlsFiles,
   type PlannedNode,
   pilotSecretsInput,
   renderClusterNodeConf,
   renderPilotConf,
 } from "../../components/nodePlan";
-import { confChecksum } from "../../components/nodeScript";
+import { confChecksum, renderNodeStdin, tlsDirFor } from "../../components/nodeScript";
 import { maxFileStoreBytes, PRICES_CHECKED, SERVER_TYPES } from "../../components/serverTypes";
 import {
   isSecret,
   KNOWN_SECRETS,
+  mockCertificate,
   mockHostKeyPair,
   NATS_SHA256,
   NATS_VERSION,
@@ -47,6 +49,8 @@ const T = {
   stream: "pulumi-nodejs:dynamic/akira/jetstream:Stream",
   guard: "pulumi-nodejs:dynamic/akira/cluster:ShapeGuard",
   hostKey: "pulumi-nodejs:dynamic/akira/ssh:HostKey",
+  authority: "pulumi-nodejs:dynamic/akira/tls:Authority",
+  certificate: "pulumi-nodejs:dynamic/akira/tls:NodeCertificate",
   cluster: "akira:nats:NatsCluster",
   pilot: "akira:nats:PilotNode",
   stack: "pulumi:pulumi:Stack",
@@ -82,6 +86,8 @@ describe("program - ga stack (cluster on Hetzner)", () => {
       [T.cluster]: 1,
       [T.guard]: 1,
       [T.hostKey]: 3,
+      [T.authority]: 1,
+      [T.certificate]: 3,
       [T.network]: 1,
       [T.subnet]: 1,
       [T.placement]: 1,
@@ -188,10 +194,20 @@ describe("program - ga stack (cluster on Hetzner)", () => {
     );
     const secrets = renderNatsSecrets(clusterSecretsInput(KNOWN_SECRETS, GA_NODES));
     for (const [i, c] of commands.entries()) {
+      const cert = mockCertificate(`nats-${GA_NODES[i]?.name}-tls`);
+      assert.ok(cert);
       const conf = renderClusterNodeConf(
-        { clusterName: "akira-ga", nodes: GA_NODES, maxFileStoreBytes: maxFileStoreBytes("cx23") },
+        {
+          clusterName: "akira-ga",
+          nodes: GA_NODES,
+          maxFileStoreBytes: maxFileStoreBytes("cx23"),
+          tls: () => nodeTlsFiles(cert.certificate),
+        },
         i,
       );
+      // Client TLS only, from the node's own certificate directory; routes stay plain.
+      assert.match(conf, /^ {2}cert_file: "\/etc\/nats\/tls\/[0-9a-f]{16}\/cert\.pem"$/m);
+      assert.doesNotMatch(conf, /allow_non_tls/);
       assert.match(
         conf,
         /# 10\.0\.0\.11:6222, 10\.0\.0\.12:6222, 10\.0\.0\.13:6222 \(credentials in secrets\.conf\)/,
@@ -209,11 +225,15 @@ describe("program - ga stack (cluster on Hetzner)", () => {
             natsSha256: NATS_SHA256,
             confText: conf,
             monitorUrl: `http://${GA_NODES[i]?.privateIp}:8222`,
+            tls: { dir: tlsDirFor("/etc/nats", cert.certificate), certificate: cert.certificate },
           },
           { authorizedKeys: [keys.publicKey] },
         ),
       );
-      assert.equal(c0.stdin, secrets);
+      // secrets.conf, then the node's TLS key: all of it a secret on stdin, none in the text.
+      assert.equal(c0.stdin, renderNodeStdin(secrets, cert.privateKey));
+      assert.ok(isSecret(c.inputs.stdin));
+      assert.doesNotMatch(c0.create as string, /PRIVATE KEY/);
       assert.equal(c0.logging, "none");
       assert.equal(c0.addPreviousOutputInEnv, false);
       assert.equal(c0.triggers, undefined, "triggers would replace the command");
@@ -251,6 +271,7 @@ describe("program - ga stack (cluster on Hetzner)", () => {
         replicas: s.replicas,
         subjects: s.subjects,
         servers: s.servers,
+        tlsCa: s.tlsCa,
         createIfMissing: s.createIfMissing,
         adminTunnel: s.adminTunnel,
       },
@@ -258,7 +279,9 @@ describe("program - ga stack (cluster on Hetzner)", () => {
         streamName: "AKIRA_CDR",
         replicas: 3,
         subjects: ["akira.cdr.>"],
-        servers: ["nats://10.0.0.11:4222", "nats://10.0.0.12:4222", "nats://10.0.0.13:4222"],
+        servers: ["tls://10.0.0.11:4222", "tls://10.0.0.12:4222", "tls://10.0.0.13:4222"],
+        // The admin path speaks TLS too, trusting the cluster's authority.
+        tlsCa: mockCertificate("nats-tls-authority")?.certificate,
         createIfMissing: false,
         adminTunnel: {
           sshHost: `203.0.113.${Number(ga.mocks.byName("nats-akira-ga-1").id) % 250}`,
@@ -280,7 +303,9 @@ describe("program - ga stack (cluster on Hetzner)", () => {
   it("outputs - exact", () => {
     const publicIp = (name: string) => `203.0.113.${Number(ga.mocks.byName(`nats-${name}`).id) % 250}`;
     assert.deepEqual(ga.outputs, {
-      natsUrl: "nats://10.0.0.11:4222,nats://10.0.0.12:4222,nats://10.0.0.13:4222",
+      natsUrl: "tls://10.0.0.11:4222,tls://10.0.0.12:4222,tls://10.0.0.13:4222",
+      // Public: what applications trust.
+      caCertificate: mockCertificate("nats-tls-authority")?.certificate,
       mode: "cluster",
       nodes: GA_NODES.map((n, i) => ({
         name: n.name,
@@ -289,7 +314,12 @@ describe("program - ga stack (cluster on Hetzner)", () => {
         // What the node script records after applying the conf: drift compares the host against it.
         confSha256: confChecksum(
           renderClusterNodeConf(
-            { clusterName: "akira-ga", nodes: GA_NODES, maxFileStoreBytes: maxFileStoreBytes("cx23") },
+            {
+              clusterName: "akira-ga",
+              nodes: GA_NODES,
+              maxFileStoreBytes: maxFileStoreBytes("cx23"),
+              tls: () => nodeTlsFiles(mockCertificate(`nats-${n.name}-tls`)?.certificate ?? ""),
+            },
             i,
           ),
         ),
@@ -365,6 +395,8 @@ describe("program - staging stack (the pilot on its existing host)", () => {
   it("outputs - exact", () => {
     assert.deepEqual(staging.outputs, {
       natsUrl: "nats://95.216.10.20:4222",
+      // The pilot runs plain unless pilotClientTls: no authority to trust.
+      caCertificate: undefined,
       mode: "single",
       nodes: [
         {

@@ -89,6 +89,15 @@ for (const stack of ["ga", "staging"] as const) {
       for (const k of run.mocks.ofType("pulumi-nodejs:dynamic/akira/ssh:HostKey")) {
         assert.deepEqual(k.additionalSecretOutputs, ["privateKey"], k.name);
       }
+      // So are the TLS private keys: the authority's, and each node's (whose input, the
+      // authority's key, is a secret too).
+      for (const k of run.mocks.ofType("pulumi-nodejs:dynamic/akira/tls:Authority")) {
+        assert.deepEqual(k.additionalSecretOutputs, ["privateKey"], k.name);
+      }
+      for (const k of run.mocks.ofType("pulumi-nodejs:dynamic/akira/tls:NodeCertificate")) {
+        assert.deepEqual(k.additionalSecretOutputs, ["privateKey", "authorityPrivateKey"], k.name);
+        assert.ok(isSecret(k.inputs.authorityPrivateKey), k.name);
+      }
     });
 
     it("command text, user data and the dynamic provider's __provider are clean", () => {
@@ -111,8 +120,8 @@ for (const stack of ["ga", "staging"] as const) {
       const dynamic = run.mocks.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
       assert.equal(
         dynamic.length,
-        stack === "ga" ? 5 : 1,
-        "the stream (and on ga the guard and 3 host keys)",
+        stack === "ga" ? 9 : 1,
+        "the stream (and on ga the guard, 3 host keys, the TLS authority and 3 node certificates)",
       );
       for (const d of dynamic) {
         assert.equal(typeof d.inputs.__provider, "string");
