@@ -8,6 +8,7 @@
  * Loss is measured twice: after the cutover (GA must hold every CDR acknowledged so far) and at the
  * end (the pilot must hold every CDR acknowledged during the whole run).
  */
+import { issueAuthority } from "../../components/tls/certificates";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { nanos, RetentionPolicy, StorageType } from "nats";
@@ -134,6 +135,8 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     maxFileStoreBytes: 1024 ** 3,
     natsServerBin: pilotBinary.bin,
   });
+  // The GA nodes serve clients over TLS, as on Hetzner: the same renderer, an authority and a
+  // certificate per node issued the same way, so the whole cutover and rollback run encrypted.
   const ga = await createLocalCluster({
     dir: serversDir,
     secrets,
@@ -141,6 +144,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     ports: mode,
     maxFileStoreBytes: 1024 ** 3,
     natsServerBin: gaBinary.bin,
+    tls: { authority: issueAuthority("akira-ga client TLS authority (rehearsal)", 30) },
   });
   const config = rehearsalConfig(secrets, "127.0.0.1", ga.nodes.length, pilotBinary.version);
   // Whatever ends this process (Ctrl-C, a closed pipe, a crash) also ends its nats-servers.
@@ -364,6 +368,8 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     stream,
     pilotVersion,
     gaVersion,
+    gaClientUrls: ga.servers.split(","),
+    pilotClientUrls: pilot.servers.split(","),
     published: stats?.published ?? 0,
     acked: stats?.acked ?? 0,
     failed: stats?.failed ?? 0,

@@ -12,6 +12,10 @@ export interface RehearsalReport {
   readonly pilotVersion: string | null;
   /** The GA nodes' nats-server, from their /varz after the cutover (null when none answered). */
   readonly gaVersion: string | null;
+  /** The GA nodes' client URLs, as applications were pointed at them: `tls://`, as on Hetzner. */
+  readonly gaClientUrls: readonly string[];
+  /** The pilot's client URLs (plain, as the pilot runs). */
+  readonly pilotClientUrls: readonly string[];
   /** CDRs sent (first attempts). */
   readonly published: number;
   /** CDRs the stream acknowledged. */
@@ -55,6 +59,7 @@ export function formatReport(r: RehearsalReport, dir: string): string {
     "",
     `rehearsal ${r.ok ? "OK" : "FAILED"}: stream ${r.stream}, ${(r.durationMs / 1000).toFixed(1)} s end to end`,
     `  servers    pilot nats-server ${r.pilotVersion ?? "-"}, GA nats-server ${r.gaVersion ?? "-"}`,
+    `  clients    GA ${r.gaClientUrls.join(",")}, pilot ${r.pilotClientUrls.join(",")}`,
     `  CDRs       published ${r.published}, acked ${r.acked}, failed ${r.failed}, stored ${r.stored}`,
     `  loss       lost ${r.lost}, duplicates ${r.duplicates}`,
     `  pauses     cutover ${ms(r.publisherPauseMs)}, rollback ${ms(r.rollbackPauseMs)}, longest publish gap ${ms(r.maxPublishGapMs)}`,

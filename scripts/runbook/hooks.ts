@@ -112,8 +112,13 @@ export function commandHooks(cmds: HookCommands): OperatorHooks {
     async resumePublishers() {
       await runHookCommand("resume", need("resume"));
     },
-    async pointApplicationsAt(natsUrl: string) {
-      await runHookCommand("point", need("point"), { AKIRA_NATS_URL: natsUrl });
+    // The point hook gets the URLs and, for tls:// URLs, the authority to trust (PEM, public)
+    // as AKIRA_NATS_CA: what an application needs to switch.
+    async pointApplicationsAt(natsUrl: string, caCertificate?: string) {
+      await runHookCommand("point", need("point"), {
+        AKIRA_NATS_URL: natsUrl,
+        ...(caCertificate === undefined ? {} : { AKIRA_NATS_CA: caCertificate }),
+      });
     },
     missing() {
       return HOOK_KEYS.filter((k) => cmds[k] === undefined || cmds[k]?.trim() === "").map(

@@ -13,6 +13,8 @@ export type RawStackConfig = Readonly<Record<string, string | undefined>>;
 export interface StackEndpoint {
   /** Client URLs, comma-separated, without credentials (the `natsUrl` stack output). */
   readonly natsUrl: string;
+  /** The client-TLS authority to trust (the `caCertificate` stack output), where the stack has one. */
+  readonly caCertificate?: string;
   /** The `akira` client user. */
   readonly client: ConnectionTarget;
   /** The system-account user (`server list`). */
@@ -54,8 +56,11 @@ export interface OperatorHooks {
   pausePublishers(): Promise<void>;
   /** Publish again (against whatever `pointApplicationsAt` set last). */
   resumePublishers(): Promise<void>;
-  /** Applications' NATS_URL becomes `natsUrl` (comma-separated URLs, no credentials). */
-  pointApplicationsAt(natsUrl: string): Promise<void>;
+  /**
+   * Applications' NATS_URL becomes `natsUrl` (comma-separated URLs, no credentials); with
+   * `caCertificate` (PEM), they trust it for the `tls://` URLs.
+   */
+  pointApplicationsAt(natsUrl: string, caCertificate?: string): Promise<void>;
   /** Names of hooks that are not configured; preflight refuses to start while any is missing. */
   missing(): readonly string[];
 }

@@ -27,10 +27,12 @@ export interface LocalInfraOptions {
 }
 
 export function localEndpoint(d: LocalDeployment): StackEndpoint {
+  const tls = d.caCertificate === undefined ? {} : { tls: { ca: d.caCertificate } };
   return {
     natsUrl: d.servers,
-    client: { servers: d.servers, user: CLIENT_USER, password: d.secrets.clientPassword, timeoutMs: 10_000 },
-    system: { servers: d.servers, user: SYSTEM_USER, password: d.secrets.systemPassword, timeoutMs: 10_000 },
+    ...(d.caCertificate === undefined ? {} : { caCertificate: d.caCertificate }),
+    client: { servers: d.servers, user: CLIENT_USER, password: d.secrets.clientPassword, timeoutMs: 10_000, ...tls },
+    system: { servers: d.servers, user: SYSTEM_USER, password: d.secrets.systemPassword, timeoutMs: 10_000, ...tls },
   };
 }
 

@@ -39,7 +39,7 @@ export function pointApplicationsStep(
     ...step,
     async action(ctx) {
       const endpoint = await ctx.infra.endpoint(stack(ctx));
-      await ctx.hooks.pointApplicationsAt(endpoint.natsUrl);
+      await ctx.hooks.pointApplicationsAt(endpoint.natsUrl, endpoint.caCertificate);
       return { natsUrl: endpoint.natsUrl };
     },
   };

@@ -48,10 +48,14 @@ export function endpointFromStack(stack: string, outputs: OutputMap, raw: RawSta
     }
     return v;
   };
+  // The authority the GA nodes' client TLS is issued by (absent on a plain pilot).
+  const ca = typeof outputs.caCertificate?.value === "string" ? outputs.caCertificate.value : undefined;
+  const tls = ca === undefined ? {} : { tls: { ca } };
   return {
     natsUrl,
-    client: { servers: natsUrl, user: CLIENT_USER, password: need("clientPassword"), timeoutMs: 10_000 },
-    system: { servers: natsUrl, user: SYSTEM_USER, password: need("systemPassword"), timeoutMs: 10_000 },
+    ...(ca === undefined ? {} : { caCertificate: ca }),
+    client: { servers: natsUrl, user: CLIENT_USER, password: need("clientPassword"), timeoutMs: 10_000, ...tls },
+    system: { servers: natsUrl, user: SYSTEM_USER, password: need("systemPassword"), timeoutMs: 10_000, ...tls },
   };
 }
 

@@ -15,10 +15,12 @@ const REPORT_KEYS = [
   "failed",
   "failoverUnavailableMs",
   "failures",
+  "gaClientUrls",
   "gaVersion",
   "lost",
   "maxPublishGapMs",
   "ok",
+  "pilotClientUrls",
   "pilotVersion",
   "ports",
   "published",
@@ -97,6 +99,10 @@ test("rehearse - cutover, failover and rollback under traffic lose nothing", {
   // Both sides run the line under test, as each server's /varz says.
   const line = binaryVersion(natsServerBin());
   assert.deepEqual([report.pilotVersion, report.gaVersion], [line, line]);
+  // The GA nodes served their clients over TLS (the pilot stays plain, as it runs today).
+  assert.equal(report.gaClientUrls.length, 3);
+  for (const url of report.gaClientUrls) assert.match(url, /^tls:\/\/127\.0\.0\.[234]:\d+$/);
+  for (const url of report.pilotClientUrls) assert.match(url, /^nats:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(report.lost, 0);
   assert.equal(report.duplicates, 0);
   assert.equal(report.stored, report.acked);

@@ -212,9 +212,11 @@ describe("drift - nats-server.conf over SSH", { skip: sshdUnavailable() }, () =>
     writeFileSync(other, `[127.0.0.1]:${sshd.port} ${utils.generateKeyPairSync("ed25519").public}\n`);
     const refused = await runCli([...args, "--ssh-known-hosts", other]);
     assert.equal(refused.code, 1);
+    // With --json the error is one JSON object on stdout.
+    assert.equal(refused.stderr, "");
     assert.equal(
-      refused.stderr,
-      `akira-nats: cannot read files on 127.0.0.1 over ssh root@127.0.0.1:${sshd.port}: Host denied (verification failed); check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the stack pins: output nodes[].sshHostKey) and the SSH key\n`,
+      JSON.parse(refused.stdout).error.message,
+      `cannot read files on 127.0.0.1 over ssh root@127.0.0.1:${sshd.port}: Host denied (verification failed); check the address, the admin firewall rule, the host key (--ssh-known-hosts, else the one the stack pins: output nodes[].sshHostKey) and the SSH key`,
     );
 
     const unlisted = join(root, "unlisted_known_hosts");
@@ -222,8 +224,8 @@ describe("drift - nats-server.conf over SSH", { skip: sshdUnavailable() }, () =>
     const usage = await runCli([...args, "--ssh-known-hosts", unlisted]);
     assert.equal(usage.code, 1);
     assert.equal(
-      usage.stderr,
-      `akira-nats: --ssh-known-hosts lists no key for [127.0.0.1]:${sshd.port}: add it (ssh-keyscan -p ${sshd.port} 127.0.0.1) or leave the option out\n`,
+      JSON.parse(usage.stdout).error.message,
+      `--ssh-known-hosts lists no key for [127.0.0.1]:${sshd.port}: add it (ssh-keyscan -p ${sshd.port} 127.0.0.1) or leave the option out`,
     );
   });
 

@@ -130,6 +130,15 @@ test("hooks - missing ones are named; point gets the URL; a failing one reports 
     point: 'test "$AKIRA_NATS_URL" = nats://10.0.1.11:4222',
   });
   await hooks.pointApplicationsAt("nats://10.0.1.11:4222");
+  // With TLS, the hook also gets the authority to trust.
+  const tlsHooks = commandHooks({
+    pause: "true",
+    resume: "true",
+    point:
+      'test "$AKIRA_NATS_URL" = tls://10.0.1.11:4222 && test "$AKIRA_NATS_CA" = "-----BEGIN CERTIFICATE-----"',
+  });
+  await tlsHooks.pointApplicationsAt("tls://10.0.1.11:4222", "-----BEGIN CERTIFICATE-----");
+  await assert.rejects(tlsHooks.pointApplicationsAt("tls://10.0.1.11:4222"));
   await assert.rejects(
     hooks.resumePublishers(),
     new Error(
@@ -156,6 +165,34 @@ test("pulumi adapter - config keys lose the namespace, the endpoint needs natsUr
     natsUrl: "nats://10.0.1.11:4222",
     client: { servers: "nats://10.0.1.11:4222", user: "akira", password: "c-secret", timeoutMs: 10_000 },
     system: { servers: "nats://10.0.1.11:4222", user: "system", password: "s-secret", timeoutMs: 10_000 },
+  });
+  // A stack with client TLS: its caCertificate output is trusted by both users.
+  const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const secured = endpointFromStack(
+    "ga",
+    {
+      natsUrl: { value: "tls://10.0.1.11:4222", secret: false },
+      caCertificate: { value: ca, secret: false },
+    },
+    raw,
+  );
+  assert.deepEqual(secured, {
+    natsUrl: "tls://10.0.1.11:4222",
+    caCertificate: ca,
+    client: {
+      servers: "tls://10.0.1.11:4222",
+      user: "akira",
+      password: "c-secret",
+      timeoutMs: 10_000,
+      tls: { ca },
+    },
+    system: {
+      servers: "tls://10.0.1.11:4222",
+      user: "system",
+      password: "s-secret",
+      timeoutMs: 10_000,
+      tls: { ca },
+    },
   });
   assert.throws(
     () => endpointFromStack("ga", {}, raw),
