@@ -135,6 +135,7 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
   let via = flags.tunnelVia;
   let reportedKey: string | undefined;
   let reportedKeyType: string | undefined;
+  let stackCa: string | undefined;
   if (servers === undefined) {
     // The stack's own client URLs are private addresses: reach them through the first node.
     const outputs = await facts.outputs();
@@ -142,6 +143,8 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
       throw new DriftUsageError(`stack ${flags.stack} exports no natsUrl: pass --server (or NATS_URL)`);
     }
     servers = outputs.natsUrl;
+    // The stack's client-TLS authority, unless the operator named one (--tlsca, NATS_CA).
+    if (typeof outputs.caCertificate === "string") stackCa = outputs.caCertificate;
     if (via === undefined && flags.tunnel) {
       const first = sshHostsFromOutputs(outputs)?.[0];
       via = first?.host;
@@ -149,7 +152,8 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
       reportedKeyType = first?.hostKeyAlgorithm;
     }
   }
-  const withUser = { ...target, servers, user: target.user ?? CLIENT_USER };
+  const tls = target.tls ?? (stackCa === undefined ? undefined : { ca: stackCa });
+  const withUser = { ...target, servers, user: target.user ?? CLIENT_USER, ...(tls === undefined ? {} : { tls }) };
   if (via === undefined || !flags.tunnel) return { declared, target: withUser };
   const [sshHost, port] = splitHostPort(via);
   const knownHosts = await facts.knownHosts();

@@ -8,6 +8,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { connect } from "nats";
+import { connectNats } from "../../components/jetstream/connection";
+import { issueAuthority } from "../../components/tls/certificates";
 import { freePort } from "../../scripts/local/localNats";
 import { runCli } from "../helpers/cli";
 import { startCluster, startPilot, tempDir } from "../helpers/localNats";
@@ -252,5 +254,64 @@ describe("drift - the stream through the admin tunnel", { skip: sshdUnavailable(
         "",
       ].join("\n"),
     );
+  });
+
+  it("a TLS cluster through the admin tunnel: drift speaks TLS with the stack's authority (--tlsca)", {
+    timeout: 60_000,
+  }, async (t) => {
+    const authority = issueAuthority("akira-nats drift test", 30);
+    const pilot = await startPilot(t, { tls: { authority } });
+    const sshd = await startSshd(t);
+    const nc = await connectNats({
+      servers: pilot.servers,
+      user: pilot.user,
+      password: pilot.secrets.clientPassword,
+      tls: { ca: authority.certificate },
+    });
+    t.after(() => nc.close());
+    await (await nc.jetstreamManager()).streams.add({
+      name: "AKIRA_CDR",
+      subjects: ["akira.cdr.>"],
+      num_replicas: 1,
+    });
+
+    const work = tempDir(t);
+    writeFileSync(
+      join(work, "Pulumi.staging.yaml"),
+      'config:\n  akira-nats:mode: single\n  akira-nats:streamReplicas: "1"\n',
+    );
+    const keyFile = join(work, "id");
+    writeFileSync(keyFile, sshd.privateKey, { mode: 0o600 });
+    const knownHosts = join(work, "known_hosts");
+    writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+    const caFile = join(work, "ca.pem");
+    writeFileSync(caFile, authority.certificate);
+    const args = [
+      "--stack",
+      "staging",
+      "--work-dir",
+      work,
+      "--skip-preview",
+      "--skip-conf",
+      "-s",
+      pilot.servers,
+      "--timeout",
+      "20000",
+      "--tunnel-via",
+      `127.0.0.1:${sshd.port}`,
+      "--ssh-user",
+      sshd.user,
+      "--ssh-key",
+      keyFile,
+      "--ssh-known-hosts",
+      knownHosts,
+    ];
+    const run = await drift([...args, "--tlsca", caFile], { NATS_PASSWORD: pilot.secrets.clientPassword });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^stream: ok /m);
+    // Without the authority, the forwarded connection is refused, not used in plaintext.
+    const refused = await drift(args, { NATS_PASSWORD: pilot.secrets.clientPassword });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /TLS with NATS at nats:\/\/127\.0\.0\.1:\d+ failed/);
   });
 });
