@@ -153,7 +153,12 @@ async function streamOption(flags: DriftFlags, facts: StackFacts): Promise<Drift
     }
   }
   const tls = target.tls ?? (stackCa === undefined ? undefined : { ca: stackCa });
-  const withUser = { ...target, servers, user: target.user ?? CLIENT_USER, ...(tls === undefined ? {} : { tls }) };
+  const withUser = {
+    ...target,
+    servers,
+    user: target.user ?? CLIENT_USER,
+    ...(tls === undefined ? {} : { tls }),
+  };
   if (via === undefined || !flags.tunnel) return { declared, target: withUser };
   const [sshHost, port] = splitHostPort(via);
   const knownHosts = await facts.knownHosts();

@@ -8,12 +8,13 @@
  * Loss is measured twice: after the cutover (GA must hold every CDR acknowledged so far) and at the
  * end (the pilot must hold every CDR acknowledged during the whole run).
  */
-import { issueAuthority } from "../../components/tls/certificates";
+
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { nanos, RetentionPolicy, StorageType } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
 import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT } from "../../components/natsConf";
+import { issueAuthority } from "../../components/tls/certificates";
 import {
   createLocalCluster,
   createLocalPilot,

@@ -31,8 +31,20 @@ export function localEndpoint(d: LocalDeployment): StackEndpoint {
   return {
     natsUrl: d.servers,
     ...(d.caCertificate === undefined ? {} : { caCertificate: d.caCertificate }),
-    client: { servers: d.servers, user: CLIENT_USER, password: d.secrets.clientPassword, timeoutMs: 10_000, ...tls },
-    system: { servers: d.servers, user: SYSTEM_USER, password: d.secrets.systemPassword, timeoutMs: 10_000, ...tls },
+    client: {
+      servers: d.servers,
+      user: CLIENT_USER,
+      password: d.secrets.clientPassword,
+      timeoutMs: 10_000,
+      ...tls,
+    },
+    system: {
+      servers: d.servers,
+      user: SYSTEM_USER,
+      password: d.secrets.systemPassword,
+      timeoutMs: 10_000,
+      ...tls,
+    },
   };
 }
 

@@ -54,8 +54,20 @@ export function endpointFromStack(stack: string, outputs: OutputMap, raw: RawSta
   return {
     natsUrl,
     ...(ca === undefined ? {} : { caCertificate: ca }),
-    client: { servers: natsUrl, user: CLIENT_USER, password: need("clientPassword"), timeoutMs: 10_000, ...tls },
-    system: { servers: natsUrl, user: SYSTEM_USER, password: need("systemPassword"), timeoutMs: 10_000, ...tls },
+    client: {
+      servers: natsUrl,
+      user: CLIENT_USER,
+      password: need("clientPassword"),
+      timeoutMs: 10_000,
+      ...tls,
+    },
+    system: {
+      servers: natsUrl,
+      user: SYSTEM_USER,
+      password: need("systemPassword"),
+      timeoutMs: 10_000,
+      ...tls,
+    },
   };
 }
 

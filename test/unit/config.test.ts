@@ -398,3 +398,30 @@ describe("config - host keys, key rotation and accepted live changes", () => {
     );
   });
 });
+
+describe("config - client TLS settings", () => {
+  it("malformed days and a renewal window as long as the validity: each refused with its key", () => {
+    assert.deepEqual(
+      issuesOf(gaRaw({ tlsCertificateDays: "a year", tlsRenewBeforeDays: "0" })).map((i) => i.key),
+      ["tlsCertificateDays", "tlsRenewBeforeDays"],
+    );
+    const window = issuesOf(gaRaw({ tlsCertificateDays: "30", tlsRenewBeforeDays: "30" }));
+    assert.deepEqual(
+      window.map((i) => [i.key, i.rule, i.fix]),
+      [
+        [
+          "tlsCertificateDays",
+          "must be more than tlsRenewBeforeDays (30), not 30: a certificate would be renewed, and every node rolled, on every pulumi up",
+          "pulumi config set akira-nats:tlsCertificateDays 365",
+        ],
+      ],
+    );
+  });
+
+  it("pilotClientTls must be a boolean", () => {
+    assert.deepEqual(
+      issuesOf(stagingRaw({ pilotClientTls: "yes" })).map((i) => i.key),
+      ["pilotClientTls"],
+    );
+  });
+});
