@@ -30,6 +30,7 @@ import {
   streamExists,
   streamInfoRaw,
 } from "./jsApiRequest";
+import { quarantineOf, quarantineStream, quarantineSubject } from "./quarantine";
 import { waitReplicasCurrent } from "./replicas";
 import { snapshotUnreadable } from "./serverLines";
 import { BACKUP_DATA_FILE, BACKUP_META_FILE } from "./snapshot";
@@ -165,6 +166,14 @@ export async function restoreStream(
     );
   }
   if (await streamExists(nc, name)) {
+    const live = await streamInfoRaw(nc, name);
+    const q = quarantineOf(live.config);
+    if (q !== undefined) {
+      throw new AkiraNatsError(
+        "stream-quarantined",
+        `stream ${name} exists, quarantined by an earlier restore (${q.reason}): remove it (nats stream rm ${name}) and restore again, or accept it (akira-nats stream release ${name})`,
+      );
+    }
     throw new AkiraNatsError(
       "stream-exists",
       `stream ${name} already exists: it was left untouched; to replace it, back it up (akira-nats stream backup ${name} <new-dir>), delete it, then restore again`,
@@ -204,7 +213,7 @@ export async function restoreStream(
   // The state in the server's final answer is the stream right after the restore, before any
   // publisher could add to it; a stream info is the fallback for servers that leave it out.
   const state = created.state ?? (await streamInfoRaw(nc, name)).state;
-  const extra = verifyState(name, meta.state, state);
+  const extra = await verifyOrQuarantine(nc, name, meta, state);
   return {
     stream: name,
     replicas,
@@ -217,6 +226,29 @@ export async function restoreStream(
     ...(extra > 0 ? { note: `${extra} messages published while the snapshot ran` } : {}),
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * verifyState, and on a mismatch the stream is quarantined before the error is raised: it must
+ * not take the applications' messages, and checks must not call it OK.
+ */
+async function verifyOrQuarantine(
+  nc: NatsConnection,
+  name: string,
+  meta: BackupMeta,
+  state: StreamStateJson,
+): Promise<number> {
+  try {
+    return verifyState(name, meta.state, state, streamHasLimits(meta.config));
+  } catch (err) {
+    if (!(err instanceof AkiraNatsError) || err.code !== "restore-mismatch") throw err;
+    await quarantineStream(nc, name, err.message);
+    throw new AkiraNatsError(
+      "restore-mismatch",
+      `${err.message}; the stream was quarantined: its subjects moved to ${quarantineSubject(name)} so nothing publishes into it, and server check stream reports it CRITICAL. Inspect it (akira-nats stream info ${name}), then remove it (nats stream rm ${name}) and restore again, or accept it as it is (akira-nats stream release ${name})`,
+      { cause: err },
+    );
+  }
 }
 
 function replicasWanted(opts: RestoreOptions, meta: BackupMeta): number {
@@ -350,6 +382,12 @@ async function finalize(
   return res;
 }
 
+/** True when the stream's own limits may drop messages by themselves (age, count, size). */
+export function streamHasLimits(config: StreamConfigJson): boolean {
+  const n = (k: string) => Number((config as Record<string, unknown>)[k] ?? 0);
+  return n("max_age") > 0 || n("max_msgs") > 0 || n("max_bytes") > 0 || n("max_msgs_per_subject") > 0;
+}
+
 /**
  * Checks the restored stream against backup.json and returns how many messages it holds beyond it.
  *
@@ -360,21 +398,33 @@ async function finalize(
  * the recorded messages, last sequence and bytes: that is accepted and the extra reported. Fewer
  * in any field, or another first sequence, is a mismatch; so is a different byte count when
  * messages and last sequence are exactly as recorded.
+ *
+ * With `limited` (the stream has max_age, max_msgs or max_bytes), messages may also have expired or
+ * been dropped by a limit between the backup and the check: the first sequence may then be later,
+ * and messages and bytes fewer, as long as the last sequence is still at least the recorded one.
  */
-export function verifyState(name: string, expected: StreamStateJson, actual: StreamStateJson): number {
+export function verifyState(
+  name: string,
+  expected: StreamStateJson,
+  actual: StreamStateJson,
+  limited = false,
+): number {
   const fields = ["messages", "first_seq", "last_seq", "bytes"] as const;
   const extra = actual.messages - expected.messages;
   const grew = extra > 0 && actual.last_seq > expected.last_seq;
-  const acceptable = (f: (typeof fields)[number]) =>
-    f === "first_seq" || !grew ? actual[f] === expected[f] : actual[f] >= expected[f];
+  const trimmed = limited && actual.first_seq > expected.first_seq && actual.last_seq >= expected.last_seq;
+  const acceptable = (f: (typeof fields)[number]) => {
+    if (trimmed) return f !== "last_seq" || actual.last_seq >= expected.last_seq;
+    return f === "first_seq" || !grew ? actual[f] === expected[f] : actual[f] >= expected[f];
+  };
   const diffs = fields
     .filter((f) => !acceptable(f))
     .map((f) => `${f} ${actual[f]} (backup.json: ${expected[f]})`);
   if (diffs.length > 0) {
     throw new AkiraNatsError(
       "restore-mismatch",
-      `restored stream ${name} does not match its backup: ${diffs.join(", ")}; the stream was created and left as is for inspection`,
+      `restored stream ${name} does not match its backup: ${diffs.join(", ")}`,
     );
   }
-  return Math.max(0, extra);
+  return trimmed ? 0 : Math.max(0, extra);
 }

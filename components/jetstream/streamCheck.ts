@@ -9,9 +9,11 @@
  * natscli does not look at a replica's `current` flag; we do (runbook: "replicas current"), as a
  * WARNING, since a replica briefly falls behind under load.
  */
+
 import type { NatsConnection } from "nats";
 import { StreamNotFoundError } from "./errors";
 import { clusterOf, type StreamInfoJson, streamInfoRaw } from "./jsApiRequest";
+import { quarantineOf } from "./quarantine";
 
 export type NagiosStatus = 0 | 1 | 2 | 3;
 export const NAGIOS_LABEL = ["OK", "WARNING", "CRITICAL", "UNKNOWN"] as const;
@@ -79,6 +81,14 @@ export async function checkStream(nc: NatsConnection, opts: StreamCheckOptions):
 /** The pure part of {@link checkStream}: findings from a stream info. */
 export function evaluateStream(info: StreamInfoJson, opts: StreamCheckOptions): StreamCheckResult {
   const r = new CheckResult(opts.stream);
+  // A quarantined stream holds what a restore could not vouch for: never OK, whatever its replicas.
+  const quarantined = quarantineOf(info.config);
+  if (quarantined !== undefined) {
+    r.crit.push(
+      `quarantined by a restore that did not match its backup (akira-nats stream release ${opts.stream} once checked)`,
+    );
+    return r.render();
+  }
   const expected = opts.peerExpect ?? info.config.num_replicas ?? 1;
   const cluster = clusterOf(info.cluster);
   const replicas = cluster?.replicas ?? [];

@@ -11,6 +11,7 @@ import {
   type StreamInfoJson,
   streamInfoRaw,
 } from "../../components/jetstream/jsApiRequest";
+import { releaseStream } from "../../components/jetstream/quarantine";
 import { restoreStream } from "../../components/jetstream/restore";
 import { backupStream } from "../../components/jetstream/snapshot";
 import {
@@ -113,6 +114,17 @@ export function registerStreamCommands(program: Command): void {
         ? renderJson(r)
         : `Restored stream ${r.stream} (R${r.replicas}) from ${dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)}, matching backup.json${r.note ? ` (plus ${r.note})` : ""}, in ${formatDuration(r.durationMs)}\n`,
     );
+  });
+
+  withConnectionFlags(
+    stream
+      .command("release")
+      .description("Give a stream quarantined by a failed restore check its subjects back, once checked")
+      .argument("<stream>", "stream name"),
+  ).action(async (name: string, flags: ConnectionFlags) => {
+    assertStreamName(name);
+    const subjects = await withConnection(flags, (nc) => releaseStream(nc, name));
+    process.stdout.write(`Released stream ${name}: it takes ${subjects.join(", ")} again\n`);
   });
 
   withConnectionFlags(

@@ -9,9 +9,11 @@ import { connectNats } from "../../components/jetstream/connection";
 import { AkiraNatsError } from "../../components/jetstream/errors";
 import { streamInfoRaw } from "../../components/jetstream/jsApiRequest";
 import { streamCopies } from "../../components/jetstream/peers";
+import { quarantineOf, releaseStream } from "../../components/jetstream/quarantine";
 import { restoreStream } from "../../components/jetstream/restore";
 import { serverLine } from "../../components/jetstream/serverLines";
 import { backupStream } from "../../components/jetstream/snapshot";
+import { checkStream } from "../../components/jetstream/streamCheck";
 import type { LocalDeployment } from "../../scripts/local/localNats";
 import { startCluster, startPilot, tempDir } from "../helpers/localNats";
 
@@ -243,8 +245,23 @@ describe("stream backup and restore - 3-node cluster", () => {
     assert.ok(err instanceof AkiraNatsError);
     assert.equal(
       err.message,
-      "restored stream DRIFTED does not match its backup: messages 20 (backup.json: 21); the stream was created and left as is for inspection",
+      "restored stream DRIFTED does not match its backup: messages 20 (backup.json: 21); the stream was quarantined: its subjects moved to akira-nats.quarantine.DRIFTED so nothing publishes into it, and server check stream reports it CRITICAL. Inspect it (akira-nats stream info DRIFTED), then remove it (nats stream rm DRIFTED) and restore again, or accept it as it is (akira-nats stream release DRIFTED)",
     );
+    // Quarantined: publishers to its subjects reach nothing, the check says CRITICAL.
+    const info = await streamInfoRaw(nc, "DRIFTED");
+    assert.deepEqual(info.config.subjects, ["akira-nats.quarantine.DRIFTED"]);
+    assert.deepEqual(quarantineOf(info.config)?.subjects, ["drifted.>"]);
+    const check = await checkStream(nc, { stream: "DRIFTED" });
+    assert.equal(check.status, 2);
+    assert.match(check.line, /^CRITICAL DRIFTED Crit:quarantined by a restore that did not match its backup/);
+    // A re-run says why it is refused; a release gives the subjects back.
+    await assert.rejects(restoreStream(nc, dir), {
+      message:
+        "stream DRIFTED exists, quarantined by an earlier restore (restored stream DRIFTED does not match its backup: messages 20 (backup.json: 21)): remove it (nats stream rm DRIFTED) and restore again, or accept it (akira-nats stream release DRIFTED)",
+    });
+    assert.deepEqual(await releaseStream(nc, "DRIFTED"), ["drifted.>"]);
+    assert.deepEqual((await streamInfoRaw(nc, "DRIFTED")).config.subjects, ["drifted.>"]);
+    assert.equal((await checkStream(nc, { stream: "DRIFTED" })).status, 0);
   });
 });
 
@@ -365,7 +382,7 @@ describe("stream backup under live traffic (pilot)", () => {
     assert.equal(err.code, "restore-mismatch");
     assert.equal(
       err.message,
-      `restored stream LIVE does not match its backup: messages ${withExtra.messages} (backup.json: ${withExtra.messages + 1}), last_seq ${withExtra.lastSeq} (backup.json: ${withExtra.lastSeq + 1}), bytes ${withExtra.bytes} (backup.json: ${withExtra.bytes + 100}); the stream was created and left as is for inspection`,
+      `restored stream LIVE does not match its backup: messages ${withExtra.messages} (backup.json: ${withExtra.messages + 1}), last_seq ${withExtra.lastSeq} (backup.json: ${withExtra.lastSeq + 1}), bytes ${withExtra.bytes} (backup.json: ${withExtra.bytes + 100}); the stream was quarantined: its subjects moved to akira-nats.quarantine.LIVE so nothing publishes into it, and server check stream reports it CRITICAL. Inspect it (akira-nats stream info LIVE), then remove it (nats stream rm LIVE) and restore again, or accept it as it is (akira-nats stream release LIVE)`,
     );
   });
 });

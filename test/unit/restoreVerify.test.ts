@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { verifyState } from "../../components/jetstream/restore";
 
 const recorded = { messages: 100, first_seq: 1, last_seq: 100, bytes: 10_000, consumer_count: 0 };
-const tail = "; the stream was created and left as is for inspection";
+const tail = "";
 
 describe("verifyState - restored stream against backup.json", () => {
   it("exactly as recorded - no extra", () => {
@@ -37,5 +37,19 @@ describe("verifyState - restored stream against backup.json", () => {
         message: `restored stream S does not match its backup: bytes 9000 (backup.json: 10000)${tail}`,
       },
     );
+  });
+
+  it("a stream with limits: expired or dropped head messages are expected, a short end is not", () => {
+    // max_age/max_msgs dropped the first 10 messages between the backup and the check.
+    const trimmed = { ...recorded, messages: 90, first_seq: 11, bytes: 9_000 };
+    assert.equal(verifyState("S", recorded, trimmed, true), 0);
+    assert.throws(() => verifyState("S", recorded, trimmed), {
+      message:
+        "restored stream S does not match its backup: messages 90 (backup.json: 100), first_seq 11 (backup.json: 1), bytes 9000 (backup.json: 10000)",
+    });
+    assert.throws(() => verifyState("S", recorded, { ...trimmed, last_seq: 99 }, true), {
+      message:
+        "restored stream S does not match its backup: messages 90 (backup.json: 100), first_seq 11 (backup.json: 1), last_seq 99 (backup.json: 100), bytes 9000 (backup.json: 10000)",
+    });
   });
 });
