@@ -15,6 +15,8 @@ export interface BackupDigests {
   readonly data_bytes: number;
   /** SHA-256 (hex) of `{ config, state }` in canonical JSON (keys sorted). */
   readonly meta_sha256: string;
+  /** Whether the consumers and their positions are in the data (absent: an older backup). */
+  readonly consumers_included?: boolean;
 }
 
 /** JSON with object keys sorted at every level: the same value always gives the same text. */

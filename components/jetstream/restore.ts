@@ -256,7 +256,7 @@ function replicasWanted(opts: RestoreOptions, meta: BackupMeta): number {
 }
 
 /** The data file's size; only a regular file is read (a symlink to a device would never end). */
-async function backupDataSize(dataPath: string): Promise<number> {
+export async function backupDataSize(dataPath: string): Promise<number> {
   const s = await lstat(dataPath).catch(() => {
     throw new AkiraNatsError("backup-missing", `${dataPath} not found: the backup is incomplete`);
   });
@@ -274,7 +274,7 @@ async function backupDataSize(dataPath: string): Promise<number> {
  * is sent. A backup without digests (natscli's, or an older one) cannot be checked here: its
  * messages are still checked after the restore.
  */
-async function checkDigests(
+export async function checkDigests(
   name: string,
   dir: string,
   meta: BackupMeta,

@@ -133,6 +133,7 @@ export async function backupStream(
       data_sha256: sha256,
       data_bytes: dataBytes,
       meta_sha256: metaDigest(response.config, response.state),
+      consumers_included: includeConsumers,
     };
     // natscli's layout plus the server's version (its decoder ignores extra keys): a restore on
     // an older line can then refuse a snapshot format it cannot read, before uploading anything.

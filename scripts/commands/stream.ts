@@ -23,6 +23,7 @@ import {
 import { whileWatchingInterrupts } from "../cli/interrupt";
 import { formatBytes, formatCount, formatDuration, renderJson, renderTable } from "../cli/output";
 import { createProgress } from "../cli/progress";
+import { verifyBackupAgainstStream } from "../ops/verifyBackup";
 
 interface JsonFlag {
   json?: boolean;
@@ -113,6 +114,26 @@ export function registerStreamCommands(program: Command): void {
       flags.json
         ? renderJson(r)
         : `Restored stream ${r.stream} (R${r.replicas}) from ${dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)}, matching backup.json${r.note ? ` (plus ${r.note})` : ""}, in ${formatDuration(r.durationMs)}\n`,
+    );
+  });
+
+  withConnectionFlags(
+    stream
+      .command("verify")
+      .description("Check a live stream against a backup: digests, state, every message read back, consumers")
+      .argument("<dir>", "backup directory")
+      .option("--json", "print the result as JSON"),
+  ).action(async (dir: string, flags: ConnectionFlags & JsonFlag) => {
+    const r = await withConnection(flags, (nc) => verifyBackupAgainstStream(nc, dir));
+    const since = r.publishedSince > 0 ? `, plus ${formatCount(r.publishedSince)} published since` : "";
+    const consumers =
+      r.consumers === null
+        ? ""
+        : `, ${r.consumers.live} of the backup's ${r.consumers.backup} consumer(s) present`;
+    process.stdout.write(
+      flags.json
+        ? renderJson(r)
+        : `Stream ${r.stream} holds backup ${dir}: ${formatCount(r.readable)} messages read back${since}${consumers}${r.digestsChecked ? "" : " (a backup without digests: its files were not checked)"}\n`,
     );
   });
 

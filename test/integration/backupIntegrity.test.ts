@@ -325,3 +325,68 @@ describe("the CLI - signals, deadlines, one-line and JSON errors", () => {
     );
   });
 });
+
+describe("stream verify - a live stream against a backup, at any later time (pilot)", () => {
+  let pilot: LocalDeployment;
+  let env: Record<string, string>;
+  const hooks: (() => unknown)[] = [];
+  const t = { after: (fn: () => unknown) => hooks.push(fn) };
+
+  before(async () => {
+    pilot = await startPilot(t);
+    env = { NATS_URL: pilot.servers, NATS_USER: pilot.user, NATS_PASSWORD: pilot.secrets.clientPassword };
+  });
+  after(async () => {
+    for (const h of hooks.reverse()) await h();
+  });
+
+  it("holds it; then more published; then one message of the backup gone - each said exactly", async () => {
+    const nc = await connectNats({
+      servers: pilot.servers,
+      user: pilot.user,
+      password: pilot.secrets.clientPassword,
+    });
+    t.after(() => nc.close());
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "VERIFIED", subjects: ["verified.>"] });
+    await fill(nc, "VERIFIED", "verified", 3_000);
+    const dir = join(tempDir(t), "verified");
+    await backupStream(nc, "VERIFIED", dir);
+
+    const same = await runCli(["stream", "verify", dir], env);
+    assert.deepEqual(
+      [same.code, same.stdout],
+      [
+        0,
+        `Stream VERIFIED holds backup ${dir}: 3,000 messages read back, 0 of the backup's 0 consumer(s) present\n`,
+      ],
+    );
+
+    for (let i = 0; i < 5; i++) nc.publish("verified.late", new Uint8Array(10));
+    await nc.flush();
+    const deadline = Date.now() + 10_000;
+    while ((await streamInfoRaw(nc, "VERIFIED")).state.messages < 3_005) {
+      assert.ok(Date.now() < deadline);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const grown = await runCli(["stream", "verify", dir, "--json"], env);
+    assert.equal(grown.code, 0, grown.stdout);
+    assert.deepEqual(JSON.parse(grown.stdout), {
+      stream: "VERIFIED",
+      readable: 3_000,
+      publishedSince: 5,
+      digestsChecked: true,
+      consumers: { backup: 0, live: 0 },
+    });
+
+    assert.equal(await jsm.streams.deleteMessage("VERIFIED", 1_500), true);
+    const lost = await runCli(["stream", "verify", dir], env);
+    assert.deepEqual(
+      [lost.code, lost.stderr],
+      [
+        1,
+        "akira-nats: stream VERIFIED: 2999 of the backup's 3000 messages could be read back (sequences 1..3000)\n",
+      ],
+    );
+  });
+});

@@ -130,6 +130,7 @@ describe("stream backup and restore - 3-node cluster", () => {
       data_sha256: createHash("sha256").update(data).digest("hex"),
       data_bytes: data.length,
       meta_sha256: metaDigest(meta.config, meta.state),
+      consumers_included: true,
     });
     assert.deepEqual(backup.digests, meta.akira_nats);
     assert.equal(meta.server_version, nc.info?.version);
