@@ -55,12 +55,24 @@ describe("backups - integrity (pilot)", () => {
     for (const h of hooks.reverse()) await h();
   });
 
-  it("two backups into one new directory at once: exactly one gets it, whole; the other says so", async () => {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.add({ name: "RACE", subjects: ["race.>"] });
-    await fill(nc, "RACE", "race", 20_000);
+  it("two backups (two servers) into one new directory at once: exactly one gets it, whole; the other says so", async () => {
+    // As the issue found it: two servers, each with its own RACE stream, backed up into one directory.
+    const other = await startPilot(t);
+    const nc2 = await connectNats({
+      servers: other.servers,
+      user: other.user,
+      password: other.secrets.clientPassword,
+    });
+    t.after(() => nc2.close());
+    for (const [c, count] of [
+      [nc, 20_000],
+      [nc2, 15_000],
+    ] as const) {
+      await (await c.jetstreamManager()).streams.add({ name: "RACE", subjects: ["race.>"] });
+      await fill(c, "RACE", "race", count);
+    }
     const dir = join(tempDir(t), "shared");
-    const results = await Promise.allSettled([backupStream(nc, "RACE", dir), backupStream(nc, "RACE", dir)]);
+    const results = await Promise.allSettled([backupStream(nc, "RACE", dir), backupStream(nc2, "RACE", dir)]);
     const won = results.filter((r) => r.status === "fulfilled");
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     assert.equal(won.length, 1);
@@ -78,9 +90,12 @@ describe("backups - integrity (pilot)", () => {
     // Only the winner's two files, and no working directory left beside them.
     assert.deepEqual(readdirSync(dir).sort(), ["backup.json", "stream.tar.s2"]);
     assert.deepEqual(readdirSync(join(dir, "..")), ["shared"]);
-    await jsm.streams.delete("RACE");
-    const restored = await restoreStream(nc, dir);
-    assert.equal(restored.messages, 20_000);
+    // The winner's backup is whole: it restores with exactly its own messages.
+    const winner = results[0]?.status === "fulfilled" ? nc : nc2;
+    const expected = winner === nc ? 20_000 : 15_000;
+    await (await winner.jetstreamManager()).streams.delete("RACE");
+    const restored = await restoreStream(winner, dir);
+    assert.equal(restored.messages, expected);
   });
 
   it("a flipped byte in stream.tar.s2, an edited backup.json, a truncated file: refused before upload", async () => {
