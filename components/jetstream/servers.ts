@@ -92,6 +92,9 @@ export async function pingServers(
   try {
     nc.publish("$SYS.REQ.SERVER.PING", new Uint8Array(), { reply: inbox });
     for await (const msg of sub) {
+      // A user outside the system account gets the server's "no responders" status, not a
+      // server's answer: nobody answered (the error then says which user is needed).
+      if (msg.data.length === 0 && (msg.headers?.code ?? 0) !== 0) break;
       const s = summarize(decodeJson<StatszMsg>(msg.data, "$SYS.REQ.SERVER.PING"));
       found.set(s.name, s);
       if (opts.expect !== undefined && found.size >= opts.expect) break;

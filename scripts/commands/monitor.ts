@@ -73,6 +73,13 @@ function positive(value: string, flag: string, integer = true): number {
   return n;
 }
 
+/** A share of something, 0 to 100: anything above can never be reached, so it would never alert. */
+function percent(value: string, flag: string): number {
+  const n = positive(value, flag, false);
+  if (n > 100) throw new UsageError(`${flag} must be a percentage from 0 to 100, got "${value}"`);
+  return n;
+}
+
 export function registerMonitor(program: Command): void {
   const d = DEFAULT_THRESHOLDS;
   program
@@ -121,7 +128,7 @@ export function registerMonitor(program: Command): void {
         maxPending: positive(flags.maxPending, "--max-pending"),
         maxAckPending: positive(flags.maxAckPending, "--max-ack-pending"),
         growthPolls: positive(flags.growthPolls, "--growth-polls"),
-        storagePercent: positive(flags.storagePercent, "--storage-percent", false),
+        storagePercent: percent(flags.storagePercent, "--storage-percent"),
         maxReplicaLag: positive(flags.maxReplicaLag, "--max-replica-lag"),
         confirmPolls: Math.max(1, positive(flags.confirm, "--confirm")),
       };

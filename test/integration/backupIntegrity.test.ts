@@ -313,6 +313,25 @@ describe("the CLI - signals, deadlines, one-line and JSON errors", () => {
     assert.equal(r.stdout.trim().split("\n").length, 1);
   });
 
+  it("server list as a user outside the system account, monitor --storage-percent 500: each named", async () => {
+    const list = await runCli(["server", "list"], env);
+    assert.deepEqual(
+      [list.code, list.stderr],
+      [
+        1,
+        "akira-nats: no server answered $SYS.REQ.SERVER.PING: the user must belong to the system account (--user system, password akira-nats:systemPassword)\n",
+      ],
+    );
+    const monitor = await runCli(
+      ["monitor", "--stream", "AKIRA_CDR", "--storage-percent", "500", "--duration", "1s"],
+      env,
+    );
+    assert.deepEqual(
+      [monitor.code, monitor.stderr],
+      [1, 'akira-nats: --storage-percent must be a percentage from 0 to 100, got "500"\n'],
+    );
+  });
+
   it("bad input: a timeout beyond Node's timers, a stream name with a space - named and refused", async () => {
     const timeout = await runCli(["stream", "ls", "--timeout", "99999999999999999999"], env);
     assert.deepEqual(
