@@ -66,6 +66,11 @@ export async function freePort(host: string): Promise<number> {
 export class LocalNatsNode {
   private proc: ChildProcess | undefined;
   private exited: Promise<number | null> | undefined;
+  /**
+   * Start the server in a process group of its own, not tied to this process: it outlives it and a
+   * Ctrl-C in this terminal (`rehearse --keep-running`). Default false: it ends with this process.
+   */
+  detach = false;
 
   constructor(
     readonly spec: LocalNodeSpec,
@@ -109,7 +114,8 @@ export class LocalNatsNode {
   async start(timeoutMs = 15_000): Promise<void> {
     if (this.running) return;
     const log = openSync(this.logPath, "a");
-    const proc = spawn(this.bin, ["-c", this.confPath], { stdio: ["ignore", log, log] });
+    const proc = spawn(this.bin, ["-c", this.confPath], { stdio: ["ignore", log, log], detached: this.detach });
+    if (this.detach) proc.unref();
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
     // A missing binary is reported by waitFor below, not as an unhandled 'error' event.

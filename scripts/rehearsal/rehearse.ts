@@ -147,6 +147,8 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     natsServerBin: gaBinary.bin,
     tls: { authority: issueAuthority("akira-ga client TLS authority (rehearsal)", 30) },
   });
+  // A pilot kept running after the report must outlive this process and its terminal's Ctrl-C.
+  if (opts.keepRunning === true) for (const n of pilot.nodes) n.detach = true;
   const config = rehearsalConfig(secrets, "127.0.0.1", ga.nodes.length, pilotBinary.version);
   // Whatever ends this process (Ctrl-C, a closed pipe, a crash) also ends its nats-servers.
   const killAll = () => {

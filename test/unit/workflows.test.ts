@@ -73,7 +73,7 @@ describe("workflows - actionlint", () => {
 });
 
 describe("workflows - what they say", () => {
-  it("ci: pull requests and main, nats-server and sshd from apt, npm ci, lint, test", () => {
+  it("ci: pull requests and main, running .ci/run (set-up, lint, the README's tests) as root", () => {
     const wf = workflow("ci.yml");
     assert.deepEqual(Object.keys(wf.on).sort(), ["pull_request", "push"]);
     assert.deepEqual(wf.on.push, { branches: ["main"] });
@@ -81,10 +81,11 @@ describe("workflows - what they say", () => {
     const runs = steps(wf)
       .map((s) => s.run)
       .filter((r): r is string => r !== undefined);
-    assert.ok(runs.some((r) => r.includes("sudo apt-get install -y nats-server openssh-server")));
-    const order = ["npm ci", "npm run lint", "npm test"].map((cmd) => runs.findIndex((r) => r.includes(cmd)));
+    assert.deepEqual(runs, ['sudo env "PATH=$PATH" CI=true bash .ci/run']);
+    const script = readFileSync(join(ROOT, ".ci", "run"), "utf8");
+    const order = ["bin/setup --with-sshd", "npm run lint", "npm test"].map((cmd) => script.indexOf(cmd));
     assert.ok(order.every((i) => i >= 0));
-    assert.deepEqual([...order].sort(), order);
+    assert.deepEqual([...order].sort((a, b) => a - b), order);
   });
 
   it("setup-node installs the Node major of the `node` devDependency", () => {
