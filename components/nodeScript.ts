@@ -110,7 +110,7 @@ const CONF_EOF = "AKIRA_NATS_CONF_EOF";
 const CERT_EOF = "AKIRA_NATS_CERT_EOF";
 
 /** The line on STDIN after which the node's TLS private key follows (secrets.conf comes before it). */
-export const TLS_KEY_MARKER = "# akira-nats: the node's TLS private key follows";
+export const TLS_KEY_MARKER = "# akira-nats: the TLS private key of this node follows";
 
 /** The command's STDIN: secrets.conf, then, with client TLS, the marker line and the node's key. */
 export function renderNodeStdin(secretsConf: string, tlsKey?: string): string {

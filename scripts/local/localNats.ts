@@ -114,7 +114,10 @@ export class LocalNatsNode {
   async start(timeoutMs = 15_000): Promise<void> {
     if (this.running) return;
     const log = openSync(this.logPath, "a");
-    const proc = spawn(this.bin, ["-c", this.confPath], { stdio: ["ignore", log, log], detached: this.detach });
+    const proc = spawn(this.bin, ["-c", this.confPath], {
+      stdio: ["ignore", log, log],
+      detached: this.detach,
+    });
     if (this.detach) proc.unref();
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once("exit", (code) => resolve(code)));

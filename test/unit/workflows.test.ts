@@ -85,7 +85,10 @@ describe("workflows - what they say", () => {
     const script = readFileSync(join(ROOT, ".ci", "run"), "utf8");
     const order = ["bin/setup --with-sshd", "npm run lint", "npm test"].map((cmd) => script.indexOf(cmd));
     assert.ok(order.every((i) => i >= 0));
-    assert.deepEqual([...order].sort((a, b) => a - b), order);
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+    );
   });
 
   it("setup-node installs the Node major of the `node` devDependency", () => {
