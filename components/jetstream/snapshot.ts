@@ -258,9 +258,19 @@ async function receiveSnapshot(
   // Chunks are written in arrival order (one WriteStream) and each is acked from its write
   // callback, i.e. once it is on its way to disk: the next chunk is received while the last one
   // is written, and unacked data never exceeds the server's window.
+  const lostConnection = (err: unknown) => {
+    const e = err as { code?: string; message?: string };
+    return nc.isClosed() || /closed|reset|disconnect|EPIPE/i.test(`${e?.code ?? ""} ${e?.message ?? ""}`);
+  };
+  const connectionLost = () =>
+    new AkiraNatsError(
+      "snapshot-stalled",
+      `backup of ${stream} ended before the server finished (connection closed); the partial backup was removed; retry`,
+    );
   const sub = nc.subscribe(inbox, {
     callback: (err, msg) => {
-      if (err) return fail(err);
+      // The subscription ends with an error when the connection goes: the same failure as below.
+      if (err) return fail(lostConnection(err) ? connectionLost() : err);
       armIdle();
       try {
         checkStatus(msg, stream);
@@ -288,14 +298,7 @@ async function receiveSnapshot(
       });
     },
   });
-  nc.closed().then(() =>
-    fail(
-      new AkiraNatsError(
-        "snapshot-stalled",
-        `backup of ${stream} ended before the server finished (connection closed); the partial backup was removed; retry`,
-      ),
-    ),
-  );
+  nc.closed().then(() => fail(connectionLost()));
   try {
     // The server waits only ~2 s for interest on the deliver subject: make the SUB known first.
     await nc.flush();

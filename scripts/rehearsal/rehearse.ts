@@ -373,6 +373,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     gaVersion,
     gaClientUrls: ga.servers.split(","),
     pilotClientUrls: pilot.servers.split(","),
+    consumersCarried: (out(cutover, "restore-into-ga")?.consumers as number | undefined) ?? null,
     published: stats?.published ?? 0,
     acked: stats?.acked ?? 0,
     failed: stats?.failed ?? 0,

@@ -16,6 +16,8 @@ export interface RehearsalReport {
   readonly gaClientUrls: readonly string[];
   /** The pilot's client URLs (plain, as the pilot runs). */
   readonly pilotClientUrls: readonly string[];
+  /** Durable consumers the cutover carried to GA with their positions (backup with consumers). */
+  readonly consumersCarried: number | null;
   /** CDRs sent (first attempts). */
   readonly published: number;
   /** CDRs the stream acknowledged. */

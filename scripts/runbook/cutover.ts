@@ -13,6 +13,7 @@
  * current, canary). From then on the resource owns the stream like any other.
  */
 import { join } from "node:path";
+import { streamInfoRaw } from "../../components/jetstream/jsApiRequest";
 import { waitReplicasCurrent } from "../../components/jetstream/replicas";
 import { restoreStream } from "../../components/jetstream/restore";
 import { listServers } from "../../components/jetstream/servers";
@@ -121,9 +122,20 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
       async action(ctx, run) {
         const { stream } = run.output<PreflightOutput>("preflight");
         const dir = backupDir(ctx, "cutover", runId);
+        // Durable consumers come along with their positions (acked up to where they were at the
+        // backup): the applications' consumers carry on on GA instead of starting over.
         const r = await backupStream(await ctx.client(ctx.opts.pilotStack), stream, dir);
-        run.log(`${r.messages} messages up to sequence ${r.lastSeq}, ${r.dataBytes} bytes in ${dir}`);
-        return { dir, messages: r.messages, firstSeq: r.firstSeq, lastSeq: r.lastSeq, bytes: r.bytes };
+        run.log(
+          `${r.messages} messages up to sequence ${r.lastSeq}, ${r.dataBytes} bytes, ${r.consumers} consumer(s) in ${dir}`,
+        );
+        return {
+          dir,
+          messages: r.messages,
+          firstSeq: r.firstSeq,
+          lastSeq: r.lastSeq,
+          bytes: r.bytes,
+          consumers: r.consumers,
+        };
       },
       async check(_ctx, output) {
         const o = output as Obj;
@@ -192,17 +204,25 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
         );
         // Messages published while the snapshot ran are no loss: the copy since the backup skips
         // those ids (Nats-Msg-Id).
+        const { stream } = run.output<PreflightOutput>("preflight");
+        const consumers = (await streamInfoRaw(ga, stream)).state.consumer_count ?? 0;
         return {
           messages: r.messages,
           firstSeq: r.firstSeq,
           lastSeq: r.lastSeq,
           replicas: r.replicas,
           publishedDuringSnapshot: r.publishedDuringSnapshot,
+          consumers,
         };
       },
       async check(_ctx, output, run) {
         const backup = run.output<Obj>("backup-pilot");
         const o = output as Obj;
+        if (typeof backup.consumers === "number" && (o.consumers as number) < backup.consumers) {
+          throw new Error(
+            `the restored stream has ${o.consumers} consumer(s), the pilot's backup ${backup.consumers}: the applications' consumers would start over; check the backup (akira-nats stream verify ${backup.dir})`,
+          );
+        }
         const [messages, lastSeq] = [o.messages as number, o.lastSeq as number];
         if (
           messages < (backup.messages as number) ||

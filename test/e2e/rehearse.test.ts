@@ -13,6 +13,7 @@ import { runCli } from "../helpers/runCli";
 const REPORT_KEYS = [
   "acked",
   "catchUpMs",
+  "consumersCarried",
   "duplicates",
   "durationMs",
   "failed",
@@ -102,6 +103,8 @@ test("rehearse - cutover, failover and rollback under traffic lose nothing", {
   // Both sides run the line under test, as each server's /varz says.
   const line = binaryVersion(natsServerBin());
   assert.deepEqual([report.pilotVersion, report.gaVersion], [line, line]);
+  // The traffic's durable consumer crossed to GA with its position (the backup carries consumers).
+  assert.equal(report.consumersCarried, 1);
   // The GA nodes served their clients over TLS (the pilot stays plain, as it runs today).
   assert.equal(report.gaClientUrls.length, 3);
   for (const url of report.gaClientUrls) assert.match(url, /^tls:\/\/127\.0\.0\.[234]:\d+$/);
