@@ -230,7 +230,29 @@ async function receiveSnapshot(
   });
   // Handled where awaited; a failure after the end (or before the request went out) is moot.
   finished.catch(() => {});
-  const fail = (err: unknown) => settle?.reject(err);
+  const lostConnection = (err: unknown) => {
+    const e = err as { code?: string; message?: string };
+    return nc.isClosed() || /closed|reset|disconnect|EPIPE/i.test(`${e?.code ?? ""} ${e?.message ?? ""}`);
+  };
+  const connectionLost = () =>
+    new AkiraNatsError(
+      "snapshot-stalled",
+      `backup of ${stream} ended before the server finished (connection closed); the partial backup was removed; retry`,
+    );
+  // Whatever reports the failure first (the subscription, the closed connection, the file), the
+  // caller gets one AkiraNatsError: a dropped connection is always said the same way.
+  const fail = (err: unknown) =>
+    settle?.reject(
+      err instanceof AkiraNatsError
+        ? err
+        : lostConnection(err)
+          ? connectionLost()
+          : new AkiraNatsError(
+              "snapshot-failed",
+              `backup of ${stream} failed (${(err as Error)?.message ?? String(err)}); the partial backup was removed; retry`,
+              { cause: err },
+            ),
+    );
   const onAbort = () =>
     fail(
       new AkiraNatsError(
@@ -258,19 +280,10 @@ async function receiveSnapshot(
   // Chunks are written in arrival order (one WriteStream) and each is acked from its write
   // callback, i.e. once it is on its way to disk: the next chunk is received while the last one
   // is written, and unacked data never exceeds the server's window.
-  const lostConnection = (err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    return nc.isClosed() || /closed|reset|disconnect|EPIPE/i.test(`${e?.code ?? ""} ${e?.message ?? ""}`);
-  };
-  const connectionLost = () =>
-    new AkiraNatsError(
-      "snapshot-stalled",
-      `backup of ${stream} ended before the server finished (connection closed); the partial backup was removed; retry`,
-    );
   const sub = nc.subscribe(inbox, {
     callback: (err, msg) => {
       // The subscription ends with an error when the connection goes: the same failure as below.
-      if (err) return fail(lostConnection(err) ? connectionLost() : err);
+      if (err) return fail(err);
       armIdle();
       try {
         checkStatus(msg, stream);
