@@ -1,7 +1,8 @@
 /**
  * Turns the per-node polls into one picture of the cluster. A follower's view of a stream's
  * replicas is stale (it keeps listing dead peers as current), so a stream or consumer is judged
- * by the node that itself claims to lead it; none claiming it means leaderless.
+ * by the node that itself claims to lead it; none claiming it means leaderless, unless a follower
+ * names a leader this monitor does not watch and every watched node answered.
  */
 import type { ConsumerView, NodePoll, ReplicaView, StreamView } from "./monitorPoll";
 
@@ -82,20 +83,36 @@ export function buildSample(
   const authoritative = (list: { node: string; s: StreamView }[]) =>
     list.find((v) => !v.s.clustered || v.s.leader === v.node)?.s;
 
+  // A follower's word for a leader this monitor does not watch at all (given only some nodes'
+  // URLs) is taken when every watched node answered: nothing says that leader is gone. When a
+  // watched node did not answer, it may be that leader, so no unconfirmed claim counts.
+  const polledNames = new Set(polls.map((p) => p.name));
+  const allAnswered = polls.every((p) => p.reachable);
+  const claimedElsewhere = (list: { node: string; s: StreamView }[]) =>
+    allAnswered
+      ? list.find(
+          (v) =>
+            v.s.clustered && v.s.leader !== undefined && v.s.leader !== "" && !polledNames.has(v.s.leader),
+        )?.s.leader
+      : undefined;
+
   const leaderlessStreams: string[] = [];
   const byKey = new Map<string, { node: string; s: StreamView }[]>();
   for (const v of views) {
     const key = `${v.s.account}/${v.s.name}`;
     byKey.set(key, [...(byKey.get(key) ?? []), v]);
   }
-  for (const [key, list] of byKey) if (authoritative(list) === undefined) leaderlessStreams.push(key);
+  for (const [key, list] of byKey) {
+    if (authoritative(list) === undefined && claimedElsewhere(list) === undefined)
+      leaderlessStreams.push(key);
+  }
 
   const mine = views.filter((v) => v.s.name === stream);
   const lead = authoritative(mine);
   const streamStatus: StreamStatus = {
     name: stream,
     found: mine.length > 0,
-    leader: lead === undefined ? undefined : (lead.leader ?? mine[0]?.node),
+    leader: lead === undefined ? claimedElsewhere(mine) : (lead.leader ?? mine[0]?.node),
     messages: lead?.messages ?? Math.max(0, ...mine.map((v) => v.s.messages)),
     bytes: lead?.bytes ?? Math.max(0, ...mine.map((v) => v.s.bytes)),
     lastSeq: lead?.lastSeq ?? Math.max(0, ...mine.map((v) => v.s.lastSeq)),
@@ -111,6 +128,10 @@ export function buildSample(
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, list]) => {
       const leader = list.find((v) => v.c.leader === undefined || v.c.leader === v.node);
+      const elsewhere = allAnswered
+        ? list.find((v) => v.c.leader !== undefined && v.c.leader !== "" && !polledNames.has(v.c.leader))?.c
+            .leader
+        : undefined;
       // Without a leader, the highest counts any replica reports are the safe side.
       const pick = (f: (c: ConsumerView) => number) =>
         leader ? f(leader.c) : Math.max(...list.map((v) => f(v.c)));
@@ -124,13 +145,13 @@ export function buildSample(
         now > first.t ? Math.round(((backlog - first.backlog) * 60_000) / (now - first.t)) : 0;
       return {
         name,
-        leader: leader?.c.leader ?? (leader ? leader.node : undefined),
+        leader: leader?.c.leader ?? (leader ? leader.node : elsewhere),
         numPending,
         numAckPending,
         numRedelivered: pick((c) => c.numRedelivered),
         backlog,
         trendPerMin,
-        leaderless: leader === undefined,
+        leaderless: leader === undefined && elsewhere === undefined,
       };
     });
   return { t: new Date(now).toISOString(), nodes, stream: streamStatus, consumers, leaderlessStreams };

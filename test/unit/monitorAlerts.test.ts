@@ -76,15 +76,27 @@ describe("monitor sample - whose view counts", () => {
     assert.deepEqual(s.leaderlessStreams, []);
   });
 
-  it("leaderless when only followers claim a leader that does not answer", () => {
+  it("leaderless when only followers claim a leader and a watched node does not answer", () => {
+    const down = { ...node("http://nats-3:8222", [], "unreachable (ECONNREFUSED)"), reachable: false };
     const s = buildSample(
-      [node("nats-1", [stream("nats-3", [replica("nats-2"), replica("nats-3")])])],
+      [node("nats-1", [stream("nats-3", [replica("nats-2"), replica("nats-3")])]), down],
       "AKIRA_CDR",
       new Map(),
     );
     assert.deepEqual(s.leaderlessStreams, ["AKIRA/AKIRA_CDR"]);
     assert.equal(s.stream.leader, undefined);
     assert.equal(s.consumers[0]?.leaderless, true);
+  });
+
+  it("only a follower watched, every watched node answering: its leader is taken, nothing is leaderless", () => {
+    const s = buildSample(
+      [node("nats-1", [stream("nats-3", [replica("nats-2"), replica("nats-3")])])],
+      "AKIRA_CDR",
+      new Map(),
+    );
+    assert.deepEqual(s.leaderlessStreams, []);
+    assert.equal(s.stream.leader, "nats-3");
+    assert.deepEqual([s.consumers[0]?.leaderless, s.consumers[0]?.leader], [false, "nats-3"]);
   });
 });
 
