@@ -174,6 +174,20 @@ export async function restoreStream(
         `stream ${name} exists, quarantined by an earlier restore (${q.reason}): remove it (nats stream rm ${name}) and restore again, or accept it (akira-nats stream release ${name})`,
       );
     }
+    if (holdsExactly(live.state, meta.state) && sameSubjects(live.config, meta.config)) {
+      // An earlier run of this restore got the data in and gave up waiting for the replicas:
+      // carry on from there instead of refusing.
+      return finishRestore(
+        nc,
+        name,
+        meta,
+        live.state,
+        bytesTotal,
+        started,
+        opts,
+        "an earlier run restored it",
+      );
+    }
     throw new AkiraNatsError(
       "stream-exists",
       `stream ${name} already exists: it was left untouched; to replace it, back it up (akira-nats stream backup ${name} <new-dir>), delete it, then restore again`,
@@ -197,6 +211,24 @@ export async function restoreStream(
   opts.onProgress?.({ bytesSent: bytesTotal, bytesTotal, chunks: 0, phase: "finalizing" });
   // Past the upload the server finishes on its own: an interruption now only stops the waiting.
   const created = await finalize(nc, name, start.deliver_subject, opts.finalizeTimeoutMs ?? 3_600_000);
+  // The state in the server's final answer is the stream right after the restore, before any
+  // publisher could add to it; a stream info is the fallback for servers that leave it out.
+  const state = created.state ?? (await streamInfoRaw(nc, name)).state;
+  return finishRestore(nc, name, meta, state, bytesTotal, started, { ...opts, replicas });
+}
+
+/** Waits for the replicas, verifies against backup.json, and reports: the end of every restore. */
+async function finishRestore(
+  nc: NatsConnection,
+  name: string,
+  meta: BackupMeta,
+  state: StreamStateJson,
+  bytesTotal: number,
+  started: number,
+  opts: RestoreOptions,
+  resumed?: string,
+): Promise<RestoreResult> {
+  const replicas = resumed === undefined ? replicasWanted(opts, meta) : await liveReplicas(nc, name);
   if ((opts.replicasTimeoutMs ?? 120_000) > 0 && replicas > 1) {
     opts.onProgress?.({ bytesSent: bytesTotal, bytesTotal, chunks: 0, phase: "replicas" });
     await waitReplicasCurrent(nc, name, replicas, {
@@ -205,15 +237,16 @@ export async function restoreStream(
     }).catch((err: Error) => {
       throw new AkiraNatsError(
         "replicas-not-current",
-        `restored stream ${name} (it exists and its leader holds the backup), but its replicas did not catch up: ${err.message}`,
+        `restored stream ${name} (it exists and its leader holds the backup), but its replicas did not catch up: ${err.message}; run the same restore again to keep waiting (it picks up the restored stream)`,
         { cause: err },
       );
     });
   }
-  // The state in the server's final answer is the stream right after the restore, before any
-  // publisher could add to it; a stream info is the fallback for servers that leave it out.
-  const state = created.state ?? (await streamInfoRaw(nc, name)).state;
   const extra = await verifyOrQuarantine(nc, name, meta, state);
+  const notes = [
+    ...(resumed === undefined ? [] : [resumed]),
+    ...(extra > 0 ? [`${extra} messages published while the snapshot ran`] : []),
+  ];
   return {
     stream: name,
     replicas,
@@ -223,15 +256,24 @@ export async function restoreStream(
     bytes: state.bytes,
     dataBytes: bytesTotal,
     publishedDuringSnapshot: extra,
-    ...(extra > 0 ? { note: `${extra} messages published while the snapshot ran` } : {}),
+    ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
     durationMs: Date.now() - started,
   };
 }
 
-/**
- * verifyState, and on a mismatch the stream is quarantined before the error is raised: it must
- * not take the applications' messages, and checks must not call it OK.
- */
+async function liveReplicas(nc: NatsConnection, name: string): Promise<number> {
+  return (await streamInfoRaw(nc, name)).config.num_replicas ?? 1;
+}
+
+/** The live stream holds exactly what backup.json records: nothing added, nothing missing. */
+function holdsExactly(live: StreamStateJson, recorded: StreamStateJson): boolean {
+  return (["messages", "first_seq", "last_seq", "bytes"] as const).every((f) => live[f] === recorded[f]);
+}
+
+function sameSubjects(live: StreamConfigJson, recorded: StreamConfigJson): boolean {
+  return JSON.stringify(live.subjects ?? []) === JSON.stringify(recorded.subjects ?? []);
+}
+
 async function verifyOrQuarantine(
   nc: NatsConnection,
   name: string,

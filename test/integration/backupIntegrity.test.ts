@@ -188,6 +188,25 @@ describe("backups - integrity (pilot)", () => {
     assert.deepEqual(names, []);
   });
 
+  it("a restore run again over the stream it restored: picks it up (waits, verifies) instead of refusing", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "AGAIN", subjects: ["again.>"] });
+    await fill(nc, "AGAIN", "again", 1_000);
+    const dir = join(tempDir(t), "again");
+    await backupStream(nc, "AGAIN", dir);
+    await jsm.streams.delete("AGAIN");
+    await restoreStream(nc, dir);
+    // As after a first run that gave up waiting for its replicas: the stream holds the backup.
+    const again = await restoreStream(nc, dir);
+    assert.deepEqual([again.messages, again.note], [1_000, "an earlier run restored it"]);
+    // Once anything was published into it, it is someone's stream: refused as before.
+    nc.publish("again.late", new Uint8Array(1));
+    await nc.flush();
+    while ((await streamInfoRaw(nc, "AGAIN")).state.messages < 1_001)
+      await new Promise((r) => setTimeout(r, 20));
+    await assert.rejects(restoreStream(nc, dir), { code: "stream-exists" });
+  });
+
   it("--replicas 3 on a standalone server: refused before upload, and nothing is left to resurface", async () => {
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name: "SOLO", subjects: ["solo.>"] });
