@@ -31,6 +31,7 @@ import {
   streamInfoRaw,
 } from "./jsApiRequest";
 import { quarantineOf, quarantineStream, quarantineSubject } from "./quarantine";
+import { countReadable } from "./readBack";
 import { waitReplicasCurrent } from "./replicas";
 import { snapshotUnreadable } from "./serverLines";
 import { BACKUP_DATA_FILE, BACKUP_META_FILE } from "./snapshot";
@@ -281,7 +282,10 @@ async function verifyOrQuarantine(
   state: StreamStateJson,
 ): Promise<number> {
   try {
-    return verifyState(name, meta.state, state, streamHasLimits(meta.config));
+    const limited = streamHasLimits(meta.config);
+    const extra = verifyState(name, meta.state, state, limited);
+    await verifyReadable(nc, name, meta.state, state, limited);
+    return extra;
   } catch (err) {
     if (!(err instanceof AkiraNatsError) || err.code !== "restore-mismatch") throw err;
     await quarantineStream(nc, name, err.message);
@@ -291,6 +295,30 @@ async function verifyOrQuarantine(
       { cause: err },
     );
   }
+}
+
+/**
+ * Every message the backup's state promises, read back from the server: counters can agree while
+ * a message is unreadable. With limits that dropped head messages, those after the stream's new
+ * first sequence are read, and no count is promised.
+ */
+export async function verifyReadable(
+  nc: NatsConnection,
+  name: string,
+  recorded: StreamStateJson,
+  live: StreamStateJson,
+  limited: boolean,
+): Promise<number> {
+  const from = Math.max(recorded.first_seq, live.first_seq);
+  const readable = await countReadable(nc, name, from, recorded.last_seq);
+  const promised = limited && live.first_seq > recorded.first_seq ? undefined : recorded.messages;
+  if (promised !== undefined && readable !== promised) {
+    throw new AkiraNatsError(
+      "restore-mismatch",
+      `stream ${name}: ${readable} of the backup's ${promised} messages could be read back (sequences ${recorded.first_seq}..${recorded.last_seq})`,
+    );
+  }
+  return readable;
 }
 
 function replicasWanted(opts: RestoreOptions, meta: BackupMeta): number {

@@ -14,10 +14,10 @@ import {
   checkDigests,
   readBackupMeta,
   streamHasLimits,
+  verifyReadable,
   verifyState,
 } from "../../components/jetstream/restore";
 import { BACKUP_DATA_FILE } from "../../components/jetstream/snapshot";
-import { scanStream } from "../runbook/copyMessages";
 
 export interface VerifyReport {
   readonly stream: string;
@@ -45,25 +45,7 @@ export async function verifyBackupAgainstStream(nc: NatsConnection, dir: string)
   }
   const limited = streamHasLimits(meta.config);
   const extra = verifyState(name, meta.state, info.state, limited);
-  const from = Math.max(meta.state.first_seq, info.state.first_seq);
-  let readable = 0;
-  await scanStream(
-    nc,
-    name,
-    (m) => {
-      if (m.seq <= meta.state.last_seq) readable++;
-    },
-    { fromSeq: from },
-  );
-  // Without limits every message the backup holds must still be there; with them, those the
-  // limits left (at least the part after the stream's current first sequence).
-  const promised = limited && info.state.first_seq > meta.state.first_seq ? undefined : meta.state.messages;
-  if (promised !== undefined && readable !== promised) {
-    throw new AkiraNatsError(
-      "restore-mismatch",
-      `stream ${name}: ${readable} of the backup's ${promised} messages could be read back (sequences ${meta.state.first_seq}..${meta.state.last_seq})`,
-    );
-  }
+  const readable = await verifyReadable(nc, name, meta.state, info.state, limited);
   const included = meta.akira_nats?.consumers_included === true;
   const consumers = included
     ? { backup: meta.state.consumer_count ?? 0, live: info.state.consumer_count ?? 0 }
