@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { OLDEST_PILOT_NATS_VERSION, PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import { binaryVersion, natsServerBinFor } from "../../scripts/local/natsServerBin";
-import { runCli } from "../helpers/cli";
+import { runCli } from "../helpers/runCli";
 
 test("rehearse across lines - oldest pilot line to a pinned-line cluster and back, nothing lost", {
   timeout: 240_000,

@@ -16,9 +16,9 @@ import { clusterNodeNames, renderClusterNodeConf } from "../../components/nodePl
 import { sha256 } from "../../scripts/drift/confDrift";
 import { sshHostsFromOutputs, sshOpener } from "../../scripts/drift/confNodes";
 import { freePort } from "../../scripts/local/localNats";
-import { runCli } from "../helpers/cli";
 import { tempDir } from "../helpers/localNats";
 import { sshdUnavailable, startSshd } from "../helpers/localSshd";
+import { runCli } from "../helpers/runCli";
 
 const NAMES = clusterNodeNames("akira-ga", 3);
 const PLAN = {

@@ -11,13 +11,13 @@ import { connect } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
 import { issueAuthority } from "../../components/tls/certificates";
 import { freePort } from "../../scripts/local/localNats";
-import { runCli } from "../helpers/cli";
 import { startCluster, startPilot, tempDir } from "../helpers/localNats";
 import { sshdUnavailable, startSshd } from "../helpers/localSshd";
+import { runCli } from "../helpers/runCli";
 
 const MAX_BYTES = 64 * 1024 * 1024;
 
-const drift = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => runCli(["drift", ...args], env);
+const drift = (args: readonly string[], env: Record<string, string> = {}) => runCli(["drift", ...args], env);
 
 function writeStackConfig(dir: string, stack: string): void {
   writeFileSync(
