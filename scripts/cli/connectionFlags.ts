@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ConnectionTarget } from "../../components/jetstream/connection";
-import { parseDurationMs } from "./duration";
+import { parseDurationOrMs } from "./duration";
 
 export interface ConnectionFlags {
   server?: string;
@@ -71,26 +71,9 @@ function tlsFiles(flags: ConnectionFlags, env: NodeJS.ProcessEnv): ConnectionTar
   return Object.keys(tls).length === 0 ? undefined : tls;
 }
 
-/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** `--timeout`: milliseconds (as before) or a duration like the nats CLI's (`5s`, `500ms`, `2m`). */
 export function parseTimeoutMs(value: string): number {
-  const ms = /^\d+$/.test(value) ? Number(value) : durationMs(value);
-  if (!Number.isInteger(ms) || ms <= 0 || ms > MAX_TIMER_MS) {
-    throw new UsageError(
-      `--timeout must be a positive duration (5s, 500ms, 2m) or milliseconds, at most ${MAX_TIMER_MS} ms (24.8 days), got "${value}"`,
-    );
-  }
-  return ms;
-}
-
-function durationMs(value: string): number {
-  try {
-    return Math.round(parseDurationMs(value, "--timeout"));
-  } catch {
-    return Number.NaN;
-  }
+  return parseDurationOrMs(value, "--timeout");
 }
 
 /** Bad flags or arguments: printed as one line, exit code 1 (3 for `server check`). */

@@ -13,7 +13,7 @@ import {
   UsageError,
   withConnectionFlags,
 } from "../cli/connectionFlags";
-import { parseDurationMs } from "../cli/duration";
+import { parseDurationMs, parseDurationOrMs } from "../cli/duration";
 import { formatDuration, renderJson, renderTable } from "../cli/output";
 
 /** A non-negative integer flag, or a {@link UsageError} naming it. */
@@ -60,11 +60,11 @@ function registerList(server: Command): void {
       .alias("ls")
       .description("List the servers through the system account (use --user system), like `nats server list`")
       .option("--expect <n>", "fail unless this many servers answer")
-      .option("--wait <ms>", "how long to wait for answers", "3000")
+      .option("--wait <duration>", "how long to wait for answers: a duration (3s) or milliseconds", "3000")
       .option("--json", "print the servers as JSON"),
   ).action(async (flags: ConnectionFlags & { expect?: string; wait: string; json?: boolean }) => {
     const expect = parseCount(flags.expect, "--expect", 1);
-    const timeoutMs = parseCount(flags.wait, "--wait", 1);
+    const timeoutMs = parseDurationOrMs(flags.wait, "--wait");
     try {
       const servers = await listServers(connectionTarget(flags), { expect, timeoutMs });
       process.stdout.write(
