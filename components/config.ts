@@ -103,6 +103,17 @@ export interface LoadedStackConfig {
   readonly warnings: readonly string[];
 }
 
+/**
+ * One key of a raw stack config (as `pulumi config` holds it) with its default from the key table
+ * applied: the one place a default is resolved for code that reads the raw config.
+ */
+export function rawOrDefault(raw: Readonly<Record<string, string | undefined>>, key: ConfigKey): string {
+  const value = raw[key];
+  if (value !== undefined && value !== "") return value;
+  const fallback = (CONFIG_KEYS[key] as ConfigKeySpec).default;
+  return fallback === undefined ? "" : typeof fallback === "string" ? fallback : JSON.stringify(fallback);
+}
+
 /** Thrown by {@link loadStackConfig}; the message lists every issue with its fixing command. */
 export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];

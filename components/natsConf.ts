@@ -20,6 +20,8 @@ export const MONITOR_PORT = 8222;
 
 /** User names are not secret; the passwords are. */
 export const CLIENT_USER = "akira";
+/** The account holding the applications' user and the CDR stream. */
+export const CLIENT_ACCOUNT = "AKIRA";
 export const SYSTEM_USER = "system";
 export const ROUTE_USER = "route";
 export const SECRETS_FILE = "secrets.conf";
@@ -122,7 +124,7 @@ export function renderNatsConf(input: NatsConfInput): string {
   lines.push(
     "",
     "accounts {",
-    "  AKIRA {",
+    `  ${CLIENT_ACCOUNT} {`,
     "    jetstream: enabled",
     `    users: [ { user: ${quote(CLIENT_USER)}, password: $CLIENT_PASSWORD } ]`,
     "  }",

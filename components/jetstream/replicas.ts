@@ -4,7 +4,9 @@
  * success; new replicas that never catch up (nats-server#2955, #4695) or a stream that no longer
  * listens on its subjects (nats-server#7996) then go unnoticed until CDRs are lost.
  */
+
 import type { NatsConnection } from "nats";
+import { CLIENT_ACCOUNT } from "../natsConf";
 import { type CanaryResult, publishCanary } from "./canary";
 import { AkiraNatsError, fromApiError, JsErrCode } from "./errors";
 import { metaGroup, type StreamCopy, streamCopies, unavailablePeers } from "./peers";
@@ -258,7 +260,7 @@ async function waitCurrent(
       status = verdict.status;
       if (verdict.ok) {
         if (opts.systemConnection === undefined) return { snapshot: snap };
-        const copies = await streamCopies(opts.systemConnection, opts.account ?? "AKIRA", stream, {
+        const copies = await streamCopies(opts.systemConnection, opts.account ?? CLIENT_ACCOUNT, stream, {
           expectServers: opts.expectServers,
         });
         const behind = copies.filter(

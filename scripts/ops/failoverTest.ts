@@ -4,11 +4,13 @@
  * consuming carry on, start it again, wait until its replica is current, and read the stream back
  * to prove that every acknowledged CDR is stored exactly once.
  */
+
 import type { NatsConnection } from "nats";
 import { type ConnectionTarget, connectNats } from "../../components/jetstream/connection";
 import { AkiraNatsError } from "../../components/jetstream/errors";
 import { pingServers } from "../../components/jetstream/servers";
 import { jsApi, type StreamSnapshot, streamSnapshotInfo } from "../../components/jetstream/streams";
+import { CLIENT_ACCOUNT } from "../../components/natsConf";
 import { newRunId } from "../traffic/cdrRecord";
 import { CdrTraffic, type TrafficStats } from "../traffic/cdrTraffic";
 import { verifyStream } from "../traffic/verify";
@@ -349,7 +351,7 @@ async function runWith(
       progress("catch-up", `comparing ${node}'s copy of ${stream} with the others`);
       const behind = await copyLagsBehind(
         sysNc,
-        opts.account ?? "AKIRA",
+        opts.account ?? CLIENT_ACCOUNT,
         stream,
         node,
         before.config.num_replicas,

@@ -5,9 +5,11 @@
  * on its /healthz; then rolled back down where NATS's support policy allows it (one patch back), or
  * where the operator forces it. Versions in the report come from each node's /varz.
  */
+
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "nats";
+import { rawOrDefault } from "../../components/config";
 import { connectNats } from "../../components/jetstream/connection";
 import { unsupportedVersionChange } from "../../components/jetstream/serverLines";
 import { waitFor } from "../../components/jetstream/waitFor";
@@ -150,7 +152,7 @@ const allRolled = (phase: RollPhaseReport, count: number) =>
 /** Runs the rehearsal, writes {@link REPORT_FILE} into `dir`; the cluster is stopped before it returns. */
 export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promise<RollingUpgradeReport> {
   const ratePerSec = opts.ratePerSec ?? 50;
-  const streamName = opts.stream ?? "AKIRA_CDR";
+  const streamName = opts.stream ?? rawOrDefault({}, "streamName");
   const emit = opts.onProgress ?? (() => {});
   const fromBin = rehearsalBinary(opts.fromNatsServer, "--from-nats-server");
   const toBin = rehearsalBinary(opts.toNatsServer, "--to-nats-server");

@@ -10,11 +10,13 @@
  * Under live traffic the copies are never read at the same instant, so a copy counts as agreeing
  * once it has been seen equal to the most advanced copy of the same sample at least once.
  */
+
 import type { NatsConnection } from "nats";
 import { AkiraNatsError } from "../../components/jetstream/errors";
 import { type StreamCopy, streamCopies } from "../../components/jetstream/peers";
 import { changeReplicas, stepLeaderTo } from "../../components/jetstream/replicas";
 import { jsApi, streamSnapshotInfo } from "../../components/jetstream/streams";
+import { CLIENT_ACCOUNT } from "../../components/natsConf";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,9 +39,9 @@ export async function divergentCopies(
   const agreed = new Set<string>();
   let last: StreamCopy[] = [];
   while (Date.now() < deadline) {
-    last = await streamCopies(sysNc, opts.account ?? "AKIRA", stream, { expectServers: replicas }).catch(
-      () => last,
-    );
+    last = await streamCopies(sysNc, opts.account ?? CLIENT_ACCOUNT, stream, {
+      expectServers: replicas,
+    }).catch(() => last);
     const top = last.reduce<StreamCopy | undefined>(
       (a, c) => (a === undefined || c.lastSeq > a.lastSeq ? c : a),
       undefined,

@@ -6,6 +6,7 @@
  * The raw config returned for preflight is what the stacks' Pulumi config would hold, with the
  * rehearsal's throwaway passwords.
  */
+import { rawOrDefault } from "../../components/config";
 import { connectNats } from "../../components/jetstream/connection";
 import { changeReplicas } from "../../components/jetstream/replicas";
 import { findStream } from "../../components/jetstream/streams";
@@ -95,7 +96,7 @@ export class LocalInfra implements Infra {
    */
   private async streamResource(stack: string, endpoint: StackEndpoint, onOutput?: (line: string) => void) {
     const raw = await this.readConfig(stack);
-    const stream = raw.streamName ?? "AKIRA_CDR";
+    const stream = rawOrDefault(raw, "streamName");
     const replicas = Number(raw.streamReplicas ?? "1");
     const nc = await connectNats(endpoint.client);
     try {

@@ -3,7 +3,9 @@
  * (stop the stream leader, prove publish/consume go on, restart, wait current) and one
  * `server check`-style stream check, then the command that watches for the next 24 hours.
  */
+
 import { setTimeout as sleep } from "node:timers/promises";
+import { rawOrDefault } from "../../components/config";
 import { connectNats } from "../../components/jetstream/connection";
 import { checkStream } from "../../components/jetstream/streamCheck";
 import {
@@ -60,7 +62,7 @@ export interface FailoverRunnerOptions {
 export function failoverRunner(opts: FailoverRunnerOptions = {}): FailoverRunner {
   return async (ctx, endpoint, log) => {
     const raw = await ctx.infra.readConfig(ctx.opts.gaStack);
-    const stream = raw.streamName ?? "AKIRA_CDR";
+    const stream = rawOrDefault(raw, "streamName");
     const r = await runFailoverTest({
       target: endpoint.client,
       systemTarget: endpoint.system,
@@ -137,7 +139,7 @@ const MONITOR_SETTLE_MS = 15_000;
 export function monitorStarter(commandHint: (natsUrl: string, stream: string) => string): MonitorStarter {
   return async (ctx, endpoint, log) => {
     const raw = await ctx.infra.readConfig(ctx.opts.gaStack);
-    const stream = raw.streamName ?? "AKIRA_CDR";
+    const stream = rawOrDefault(raw, "streamName");
     const nc = await connectNats(endpoint.client);
     try {
       const deadline = Date.now() + Math.min(MONITOR_SETTLE_MS, ctx.opts.timeoutMs);
