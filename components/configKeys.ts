@@ -30,7 +30,7 @@ export interface ConfigKeySpec {
   readonly description: string;
   /** The value shown in a fixing command (`pulumi config set akira-nats:<key> <example>`). */
   readonly example: string;
-  /** Part of the DESIGN.md stack-config contract (keep the name). */
+  /** Part of the stack-config contract users and checks rely on (keep the name; docs/configuration.md). */
   readonly contract: boolean;
   /** Declared in `Pulumi.yaml`. Provider keys (`hcloud:token`) cannot be: Pulumi forbids a type on them. */
   readonly inProjectFile: boolean;

@@ -5,7 +5,7 @@
  *
  * The provider is the portable shell of providerShell.ts: state holds two relative names, and
  * streamProvider.ts is loaded from the checkout the engine runs in; credentials are read there,
- * from `configure()` or the environment (DESIGN.md).
+ * from `configure()` or the environment (docs/stream-resource.md).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { portableProviderShell } from "./providerShell";

@@ -64,13 +64,6 @@ export interface StreamOutputs extends StreamInputs {
   readonly replicasCurrent: boolean;
 }
 
-/** Where credentials come from, in order; the first set value wins. */
-export const CREDENTIAL_SOURCES = {
-  clientPassword: ["env AKIRA_NATS_PASSWORD", "config akira-nats:clientPassword", "env NATS_PASSWORD"],
-  systemPassword: ["env AKIRA_NATS_SYSTEM_PASSWORD", "config akira-nats:systemPassword"],
-  sshPrivateKey: ["env AKIRA_NATS_SSH_PRIVATE_KEY", "config akira-nats:sshPrivateKey"],
-} as const;
-
 export interface Credentials {
   readonly clientPassword?: string;
   readonly systemPassword?: string;
@@ -79,6 +72,12 @@ export interface Credentials {
 
 type ConfigGet = (key: string) => string | undefined;
 
+/**
+ * Where credentials come from, in order, the first set value winning: the client password from
+ * AKIRA_NATS_PASSWORD, akira-nats:clientPassword, NATS_PASSWORD; the system password from
+ * AKIRA_NATS_SYSTEM_PASSWORD, akira-nats:systemPassword; the SSH key from
+ * AKIRA_NATS_SSH_PRIVATE_KEY, akira-nats:sshPrivateKey.
+ */
 export function resolveCredentials(env: NodeJS.ProcessEnv, config: ConfigGet | undefined): Credentials {
   const cfg = (k: string) => config?.(`akira-nats:${k}`);
   return {

@@ -4,7 +4,7 @@
  * are copied over during a short publisher pause (only that delta happens inside the pause).
  *
  * How the stack's stream resource and the restore fit: JetStream refuses to restore over an
- * existing stream, and a standalone server's streams are not adopted by a cluster (see DESIGN.md),
+ * existing stream, and a standalone server's streams are not adopted by a cluster (docs/runbook.md),
  * so the stream resource of both stacks runs with `createIfMissing: false` (index.ts). The first
  * `pulumi up` of ga leaves the resource out (`--exclude` its URN) and only builds the nodes; the
  * runbook restores AKIRA_CDR at R1 (one copy written, fast), copies the delta, moves the

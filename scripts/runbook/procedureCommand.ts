@@ -2,7 +2,7 @@
  * What `akira-nats cutover` and `akira-nats rollback` share: flags, the journal, the plan, the
  * progress output and the exit code. The procedures themselves are cutover.ts and rollback.ts.
  */
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../cli/connectionFlags";
 import { DEFAULT_START, DEFAULT_STOP } from "../ops/failoverTest";
@@ -123,9 +123,4 @@ export async function runProcedureCommand(
   } finally {
     await ctx.close();
   }
-}
-
-/** The hooks file path beside the journal, for the docs' examples. */
-export function defaultHooksFile(stateDir: string): string {
-  return join(stateDir, "hooks.json");
 }

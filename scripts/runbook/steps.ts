@@ -58,17 +58,6 @@ export interface StepReporter {
   finished?(result: ProcedureResult): void;
 }
 
-/** A step failed in a way the operator must look at; the message says what and what to do. */
-export class StepFailedError extends Error {
-  override name = "StepFailedError";
-  constructor(
-    readonly step: string,
-    readonly reason: string,
-  ) {
-    super(`step ${step} failed: ${reason}`);
-  }
-}
-
 export interface RunOptions<C> {
   /** `cutover`, `rollback`: names the journal. */
   readonly procedure: string;

@@ -71,7 +71,7 @@ describe("Pulumi.yaml - one source of truth with CONFIG_KEYS", () => {
     );
   });
 
-  it("every key of the DESIGN.md contract keeps its name", () => {
+  it("every key of the stack-config contract keeps its name", () => {
     const contract = [
       "mode",
       "natsVersion",
