@@ -19,7 +19,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderAuthorizedKeys } from "./authorizedKeys";
 import { renderCloudInitWait, renderHostPrepareScript } from "./cloudInit";
-import { type NodeScriptInput, renderNodeScript, reportedHostKey, shellQuote } from "./nodeScript";
+import { type NodeScriptInput, renderNodeScript, shellQuote } from "./nodeScript";
 
 /** Dial attempts before the command gives up on a host's sshd (retried with back-off, ~5 s max apart). */
 export const DEFAULT_DIAL_ERROR_LIMIT = 60;
@@ -95,13 +95,4 @@ export function nodeConfigCommand(
     },
     { ...opts, additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
   );
-}
-
-/**
- * The host-key fingerprint the command's last successful run reported (undefined when the host
- * reported none). Not a secret: it is unwrapped from the command's secret stdout so the stream
- * resource's admin tunnel can pin it in plain state.
- */
-export function reportedHostKeyOf(cmd: command.remote.Command): pulumi.Output<string | undefined> {
-  return pulumi.unsecret(cmd.stdout.apply((out) => (out === undefined ? undefined : reportedHostKey(out))));
 }

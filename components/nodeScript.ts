@@ -365,8 +365,8 @@ record_checksum() {
   chmod 0644 "$CONF_DIR/$CHECKSUM_FILE"
 }
 
-# The admin tunnel pins the key reported here: pulumi-command's SSH login checks no host key, so
-# the first successful run is the trust anchor for every later admin connection.
+# The host's ed25519 key as the host itself has it, in the command's output: an operator can compare
+# it with the key the stack pins (output nodes[].sshHostKey) when a connection is refused.
 say_host_key() {
   local fp=""
   if [ -r "$SSH_HOST_KEY" ] && command -v ssh-keygen >/dev/null; then
