@@ -81,6 +81,8 @@ export interface RestoreResult {
   readonly publishedDuringSnapshot: number;
   /** `"N messages published while the snapshot ran"` when that is more than 0. */
   readonly note?: string;
+  /** An earlier run restored the stream; this one waited for its replicas and checked it. */
+  readonly resumed?: boolean;
   readonly durationMs: number;
 }
 
@@ -178,16 +180,7 @@ export async function restoreStream(
     if (holdsExactly(live.state, meta.state) && sameSubjects(live.config, meta.config)) {
       // An earlier run of this restore got the data in and gave up waiting for the replicas:
       // carry on from there instead of refusing.
-      return finishRestore(
-        nc,
-        name,
-        meta,
-        live.state,
-        bytesTotal,
-        started,
-        opts,
-        "an earlier run restored it",
-      );
+      return finishRestore(nc, name, meta, live.state, bytesTotal, started, opts, true);
     }
     throw new AkiraNatsError(
       "stream-exists",
@@ -227,7 +220,7 @@ async function finishRestore(
   bytesTotal: number,
   started: number,
   opts: RestoreOptions,
-  resumed?: string,
+  resumed?: true,
 ): Promise<RestoreResult> {
   const replicas = resumed === undefined ? replicasWanted(opts, meta) : await liveReplicas(nc, name);
   if ((opts.replicasTimeoutMs ?? 120_000) > 0 && replicas > 1) {
@@ -244,10 +237,7 @@ async function finishRestore(
     });
   }
   const extra = await verifyOrQuarantine(nc, name, meta, state);
-  const notes = [
-    ...(resumed === undefined ? [] : [resumed]),
-    ...(extra > 0 ? [`${extra} messages published while the snapshot ran`] : []),
-  ];
+  const notes = extra > 0 ? [`${extra} messages published while the snapshot ran`] : [];
   return {
     stream: name,
     replicas,
@@ -258,6 +248,7 @@ async function finishRestore(
     dataBytes: bytesTotal,
     publishedDuringSnapshot: extra,
     ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
+    ...(resumed === undefined ? {} : { resumed: true }),
     durationMs: Date.now() - started,
   };
 }

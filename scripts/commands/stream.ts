@@ -113,7 +113,7 @@ export function registerStreamCommands(program: Command): void {
     process.stdout.write(
       flags.json
         ? renderJson(r)
-        : `Restored stream ${r.stream} (R${r.replicas}) from ${dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)}, matching backup.json${r.note ? ` (plus ${r.note})` : ""}, in ${formatDuration(r.durationMs)}\n`,
+        : `Restored stream ${r.stream} (R${r.replicas}) from ${dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)}, matching backup.json${r.note ? ` (plus ${r.note})` : ""}${r.resumed ? ", restored by an earlier run and checked now" : ""}, in ${formatDuration(r.durationMs)}\n`,
     );
   });
 

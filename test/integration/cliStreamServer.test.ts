@@ -57,8 +57,26 @@ describe("akira-nats stream/server CLI - exit codes and one-line errors (pilot)"
       ),
     );
     const again = await runCli(["stream", "restore", dir], env);
+    // Run again over the stream it restored (as after a run that gave up waiting for replicas):
+    // picked up and checked, not refused.
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stdout,
+      new RegExp(
+        `^Restored stream CLI_CDR \\(R1\\) from ${dir}: 50 messages, sequences 1\\.\\.50, \\d+\\.\\d KiB, matching backup\\.json, restored by an earlier run and checked now, in \\d+\\.\\ds\\n$`,
+      ),
+    );
+    // Once someone published into it, it is a live stream: refused, untouched.
+    const pub = await connectNats({
+      servers: pilot.servers,
+      user: pilot.user,
+      password: pilot.secrets.clientPassword,
+    });
+    await pub.jetstream().publish("cli.cdr.late", new TextEncoder().encode("late"));
+    await pub.close();
+    const refused = await runCli(["stream", "restore", dir], env);
     assert.deepEqual(
-      [again.code, again.stdout, again.stderr],
+      [refused.code, refused.stdout, refused.stderr],
       [
         1,
         "",
