@@ -3,8 +3,10 @@
  *
  *  1. everything on the pinned line (what production runs);
  *  2. the server-facing tests again on the oldest line a pilot may run (Debian's 2.9.10);
- *  3. the cross-version tests (a 2.9 pilot cut over to a pinned-line cluster, a rolling upgrade
- *     across lines), once: they pick their binaries themselves.
+ *  3. once, on the pinned line: the cross-version tests (a 2.9 pilot cut over to a pinned-line
+ *     cluster, a rolling upgrade across lines; they pick their binaries themselves) and the
+ *     server tests whose subject does not depend on the line (test/once: state portability, a
+ *     kept-running rehearsal).
  *
  * With `NATS_SERVER_BIN` set, one pass runs everything on that binary instead. Prints each pass's
  * figures and a closing "N passed, N failed" line; exits non-zero when any pass failed.
@@ -16,7 +18,7 @@ import { binaryVersion, natsServerBinFor } from "../scripts/local/natsServerBin"
 
 const ROOT = join(__dirname, "..");
 const SERVER_TESTS = ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"];
-const CROSS_VERSION_TESTS = ["test/cross-version/**/*.test.ts"];
+const CROSS_VERSION_TESTS = ["test/cross-version/**/*.test.ts", "test/once/**/*.test.ts"];
 
 interface Pass {
   readonly name: string;

@@ -3,12 +3,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { connectNats } from "../../components/jetstream/connection";
-import { streamInfoRaw } from "../../components/jetstream/jsApiRequest";
 import { binaryVersion, natsServerBin } from "../../scripts/local/natsServerBin";
 import { rehearse } from "../../scripts/rehearsal/rehearse";
 import { tempDir } from "../helpers/localNats";
-import { runCli } from "../helpers/runCli";
 
 const REPORT_KEYS = [
   "acked",
@@ -170,42 +167,4 @@ test("rehearse - a cutover without the copy since the backup is caught: loss rep
   );
   assert.match(r.stdout, /^rehearsal FAILED: /m);
   assert.match(r.stdout, /SABOTAGE: copy since backup switched off/);
-});
-
-test("rehearse --keep-running - exits 0 after the report, the pilot detached, alive and reachable", {
-  timeout: 240_000,
-}, async (t) => {
-  const dir = tempDir(t);
-  const run = await runCli([
-    "rehearse",
-    "--keep-running",
-    "--messages",
-    "200",
-    "--rate",
-    "50",
-    "--ports",
-    "random",
-    "--report",
-    dir,
-    "--json",
-  ]);
-  const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
-  const pids: number[] = report.pids ?? [];
-  t.after(() => {
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-    }
-  });
-  assert.equal(run.code, 0, run.stderr);
-  assert.equal(report.ok, true);
-  assert.equal(pids.length, 1);
-  // The CLI has exited; the kept pilot runs on, in a process group of its own.
-  process.kill(pids[0] as number, 0);
-  const nc = await connectNats({ servers: report.servers, user: report.user, password: report.password });
-  assert.equal((await streamInfoRaw(nc, report.stream)).state.messages, report.stored);
-  await nc.close();
 });

@@ -1,7 +1,8 @@
 /**
  * State outlives the checkout: a stream's `__provider`, written from one checkout, must drive
  * `read`, `diff`, `update` and `delete` from a clone at another path after the first is gone, the
- * way the engine's dynamic-provider host loads it (started in the program's directory). Each
+ * way the engine's dynamic-provider host loads it (started in the program's directory); nothing in
+ * it depends on the server line, so it runs once, on the pinned line. Each
  * checkout is a copy of this one's files with its own path; the provider runs in a child process
  * whose working directory is that copy, against a real nats-server.
  */
