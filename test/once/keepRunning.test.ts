@@ -39,6 +39,7 @@ test("rehearse --keep-running - exits 0 after the report, the pilot detached, al
       }
     }
   });
+  assert.deepEqual(report.failures, [], run.stdout.split("\n").slice(-30).join("\n"));
   assert.equal(run.code, 0, run.stderr);
   assert.equal(report.ok, true);
   assert.equal(pids.length, 1);
