@@ -5,7 +5,8 @@
  * ssh2's generator produced about 1 private key in 300 that ssh2's own parser rejects (measured:
  * 10 of 3,000), and OpenSSH's sshd refused some of its keys as host keys ("error in libcrypto").
  */
-import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { sshFingerprint } from "./adminTunnel";
 
 export interface KeyPair {
   /** `-----BEGIN OPENSSH PRIVATE KEY-----` … (unencrypted). */
@@ -69,7 +70,10 @@ export function ed25519KeyPair(comment: string): KeyPair {
  * as `ssh-keygen -l` prints it and the admin tunnel pins it.
  */
 export function publicKeyFingerprint(line: string): string {
-  const blob = line.trim().split(/\s+/)[1] ?? "";
-  const digest = createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64");
-  return `SHA256:${digest.replace(/=+$/, "")}`;
+  return sshFingerprint(Buffer.from(line.trim().split(/\s+/)[1] ?? "", "base64"));
+}
+
+/** The key type of an OpenSSH public key line (`ssh-ed25519`, `ecdsa-sha2-nistp256`, …). */
+export function publicKeyType(line: string): string {
+  return line.trim().split(/\s+/)[0] ?? "";
 }

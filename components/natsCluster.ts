@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit, VM_LAYOUT } from "./cloudInit";
 import { publicKeyIdentity } from "./clusterShape";
 import { ClusterShapeGuard } from "./clusterShapeGuard";
-import { publicKeyFingerprint } from "./ed25519KeyPair";
+import { publicKeyFingerprint, publicKeyType } from "./ed25519KeyPair";
 import { firewallRules } from "./firewall";
 import { renderNatsSecrets } from "./natsConf";
 import {
@@ -378,7 +378,7 @@ export class NatsCluster extends pulumi.ComponentResource implements NatsDeploym
         .apply((k) => (k === undefined ? undefined : publicKeyFingerprint(k))),
       sshHostKeyType: pulumi
         .output(hostKeys[i]?.publicKey)
-        .apply((k) => (k === undefined ? undefined : k.trim().split(/\s+/)[0])),
+        .apply((k) => (k === undefined ? undefined : publicKeyType(k))),
     }));
     // The tunnel enters through the first node and reaches every node on the private network.
     this.adminServers = this.nodes.map((n) => n.url);

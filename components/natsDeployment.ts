@@ -6,7 +6,7 @@
 
 import type * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
-import { publicKeyFingerprint } from "./ed25519KeyPair";
+import { publicKeyFingerprint, publicKeyType } from "./ed25519KeyPair";
 
 export interface DeployedNode {
   readonly name: string;
@@ -77,6 +77,6 @@ export function adminTunnelHop(
     sshHost,
     sshUser,
     hostKeySha256: publicKeyFingerprint(hostKey),
-    hostKeyAlgorithm: hostKey.trim().split(/\s+/)[0] as string,
+    hostKeyAlgorithm: publicKeyType(hostKey),
   };
 }

@@ -10,7 +10,7 @@ import { isIP } from "node:net";
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { VM_LAYOUT } from "./cloudInit";
-import { publicKeyFingerprint } from "./ed25519KeyPair";
+import { publicKeyFingerprint, publicKeyType } from "./ed25519KeyPair";
 import { renderNatsSecrets } from "./natsConf";
 import {
   type AdminTunnelHop,
@@ -148,7 +148,7 @@ export class PilotNode extends pulumi.ComponentResource implements NatsDeploymen
         sshHost: args.pilotHost,
         confSha256: this.confSha256,
         sshHostKey,
-        sshHostKeyType: args.hostKey.trim().split(/\s+/)[0],
+        sshHostKeyType: publicKeyType(args.hostKey),
       },
     ];
     this.adminServers = [this.localUrl];

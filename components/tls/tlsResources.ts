@@ -55,6 +55,25 @@ function plannedRenewal<O extends IssuedCertificate & { renewBeforeDays: number 
   return { changes: replaces.length > 0 || settings, replaces, deleteBeforeReplace: false };
 }
 
+/**
+ * What both providers do beyond issuing: an update keeps the certificate and records the new
+ * settings, a read returns what state holds, a delete leaves nothing to remove (no API is called).
+ */
+function recordOnly<I, O extends I>(): Pick<
+  pulumi.dynamic.ResourceProvider<I, O>,
+  "update" | "read" | "delete"
+> {
+  return {
+    async update(_id, olds, news) {
+      return { outs: { ...olds, ...news } };
+    },
+    async read(id, props) {
+      return { id, props };
+    },
+    async delete() {},
+  };
+}
+
 export function createTlsAuthorityProvider(): pulumi.dynamic.ResourceProvider<
   AuthorityInputs,
   AuthorityOutputs
@@ -70,13 +89,7 @@ export function createTlsAuthorityProvider(): pulumi.dynamic.ResourceProvider<
       const issued = issueAuthority(inputs.commonName, inputs.validityDays);
       return { id: `authority-${issued.notAfter}`, outs: { ...inputs, ...issued } };
     },
-    async update(_id, olds, news) {
-      return { outs: { ...olds, ...news } };
-    },
-    async read(id, props) {
-      return { id, props };
-    },
-    async delete() {},
+    ...recordOnly<AuthorityInputs, AuthorityOutputs>(),
   };
 }
 
@@ -101,13 +114,7 @@ export function createTlsNodeCertificateProvider(): pulumi.dynamic.ResourceProvi
       });
       return { id: `${inputs.node}-${issued.notAfter}`, outs: { ...inputs, ...issued } };
     },
-    async update(_id, olds, news) {
-      return { outs: { ...olds, ...news } };
-    },
-    async read(id, props) {
-      return { id, props };
-    },
-    async delete() {},
+    ...recordOnly<NodeCertificateInputs, NodeCertificateOutputs>(),
   };
 }
 
