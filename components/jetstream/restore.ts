@@ -35,6 +35,7 @@ import { countReadable } from "./readBack";
 import { waitReplicasCurrent } from "./replicas";
 import { snapshotUnreadable } from "./serverLines";
 import { BACKUP_DATA_FILE, BACKUP_META_FILE } from "./snapshot";
+import { assertRoomFor, storageRoom } from "./storageRoom";
 
 export interface RestoreProgress {
   readonly bytesSent: number;
@@ -60,8 +61,9 @@ export interface RestoreOptions {
   /** Aborting stops the upload (the server then discards the partial restore). */
   readonly signal?: AbortSignal;
   /**
-   * A system-account connection: then every server's own copy is compared with the leader's
-   * (the leader's "current" alone has been wrong, nats-server#2955, #4695). Default none.
+   * A system-account connection: then each server's storage room is checked before the upload,
+   * and every server's own copy is compared with the leader's (the leader's "current" alone has
+   * been wrong, nats-server#2955, #4695). Default none: only the account's limit is checked.
    */
   readonly systemConnection?: NatsConnection;
 }
@@ -83,6 +85,8 @@ export interface RestoreResult {
   readonly note?: string;
   /** An earlier run restored the stream; this one waited for its replicas and checked it. */
   readonly resumed?: boolean;
+  /** Each server's storage room was checked (a system-account connection), not just the account's. */
+  readonly serverStorageChecked: boolean;
   readonly durationMs: number;
 }
 
@@ -188,6 +192,13 @@ export async function restoreStream(
     );
   }
   const replicas = replicasWanted(opts, meta);
+  // Stored bytes are the state's, not the compressed upload's.
+  assertRoomFor(
+    await storageRoom(nc, opts.systemConnection),
+    `restoring ${name}`,
+    meta.state.bytes ?? 0,
+    replicas,
+  );
   const config = { ...meta.config, num_replicas: replicas };
   const start = await jsApiRequest<JsApiResponse & { deliver_subject?: string }>(
     nc,
@@ -249,6 +260,7 @@ async function finishRestore(
     publishedDuringSnapshot: extra,
     ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
     ...(resumed === undefined ? {} : { resumed: true }),
+    serverStorageChecked: resumed === undefined && opts.systemConnection !== undefined,
     durationMs: Date.now() - started,
   };
 }

@@ -23,6 +23,7 @@ import {
 import { whileWatchingInterrupts } from "../cli/interrupt";
 import { formatBytes, formatCount, formatDuration, renderJson, renderTable } from "../cli/output";
 import { createProgress } from "../cli/progress";
+import { systemTarget } from "../ops/systemTarget";
 import { verifyBackupAgainstStream } from "../ops/verifyBackup";
 
 interface JsonFlag {
@@ -36,6 +37,28 @@ async function withConnection<T>(flags: ConnectionFlags, fn: (nc: NatsConnection
   } finally {
     await nc.close();
   }
+}
+
+interface SystemFlags {
+  systemUser?: string;
+  systemPassword?: string;
+}
+
+/** The applications' connection, and the system account's when its password is known. */
+async function withSystemConnection<T>(
+  flags: ConnectionFlags & SystemFlags,
+  fn: (nc: NatsConnection, sys: NatsConnection | undefined) => Promise<T>,
+): Promise<T> {
+  const sysTarget = systemTarget(connectionTarget(flags), flags);
+  return withConnection(flags, async (nc) => {
+    if (sysTarget === undefined) return fn(nc, undefined);
+    const sys = await connectNats({ ...sysTarget, name: "akira-nats stream (system)" });
+    try {
+      return await fn(nc, sys);
+    } finally {
+      await sys.close();
+    }
+  });
 }
 
 /** `--replicas` as an integer 1–5, or a {@link UsageError} naming the flag. */
@@ -94,15 +117,18 @@ export function registerStreamCommands(program: Command): void {
       )
       .argument("<dir>", "backup directory")
       .option("--replicas <n>", "replicas of the restored stream (default: as backed up)")
+      .option("--system-user <name>", "system-account user: check each server's storage first", "system")
+      .option("--system-password <secret>", "its password (env NATS_SYSTEM_PASSWORD)")
       .option("--json", "print the result as JSON"),
-  ).action(async (dir: string, flags: ConnectionFlags & JsonFlag & { replicas?: string }) => {
+  ).action(async (dir: string, flags: ConnectionFlags & JsonFlag & SystemFlags & { replicas?: string }) => {
     const replicas = parseReplicas(flags.replicas);
     const bar = createProgress({ label: "restore", enabled: flags.json ? false : undefined });
     const r = await whileWatchingInterrupts((signal) =>
-      withConnection(flags, (nc) =>
+      withSystemConnection(flags, (nc, systemConnection) =>
         restoreStream(nc, dir, {
           replicas,
           signal,
+          systemConnection,
           onProgress: (p) => {
             if (p.phase === "upload") bar.update(p.bytesSent, p.bytesTotal);
             else bar.label(p.phase === "finalizing" ? "server unpacking" : "replicas catching up");
@@ -113,7 +139,7 @@ export function registerStreamCommands(program: Command): void {
     process.stdout.write(
       flags.json
         ? renderJson(r)
-        : `Restored stream ${r.stream} (R${r.replicas}) from ${dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)}, matching backup.json${r.note ? ` (plus ${r.note})` : ""}${r.resumed ? ", restored by an earlier run and checked now" : ""}, in ${formatDuration(r.durationMs)}\n`,
+        : `Restored stream ${r.stream} (R${r.replicas}) from ${dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)}, matching backup.json${r.note ? ` (plus ${r.note})` : ""}${r.resumed ? ", restored by an earlier run and checked now" : ""}, in ${formatDuration(r.durationMs)}${r.serverStorageChecked || r.resumed ? "" : " (each server's storage was not checked: pass --system-password or NATS_SYSTEM_PASSWORD)"}\n`,
     );
   });
 

@@ -197,6 +197,7 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
         const ga = await ctx.client(ctx.opts.gaStack);
         const r = await restoreStream(ga, backup.dir as string, {
           replicas: 1,
+          systemConnection: await ctx.system(ctx.opts.gaStack),
           replicasTimeoutMs: ctx.opts.timeoutMs,
         });
         run.log(

@@ -10,12 +10,21 @@ export interface CliRun {
 
 const ROOT = join(__dirname, "..", "..");
 
-/** `env` replaces NATS_URL/NATS_USER/NATS_PASSWORD from the parent, so tests never inherit them. */
+/** The connection variables the CLI reads: a test never inherits them from its parent. */
+const CONNECTION_ENV = [
+  "NATS_URL",
+  "NATS_USER",
+  "NATS_PASSWORD",
+  "NATS_SYSTEM_PASSWORD",
+  "NATS_CA",
+  "NATS_CERT",
+  "NATS_KEY",
+] as const;
+
+/** `env` is all of the connection environment the CLI sees. */
 export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   const base = { ...process.env };
-  delete base.NATS_URL;
-  delete base.NATS_USER;
-  delete base.NATS_PASSWORD;
+  for (const name of CONNECTION_ENV) delete base[name];
   const child = spawn(
     process.execPath,
     ["--import", "tsx", join(ROOT, "scripts", "akira-nats.ts"), ...args],

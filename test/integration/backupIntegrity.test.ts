@@ -224,6 +224,42 @@ describe("backups - integrity (pilot)", () => {
     await jsm.streams.add({ name: "SOLO", subjects: ["solo.>"] });
     assert.equal((await streamInfoRaw(nc, "SOLO")).state.messages, 0);
   });
+  it("a restore larger than the server's JetStream storage: refused before upload, by the library and the CLI", async () => {
+    const small = await startPilot(t, { maxFileStoreBytes: 4 * 1024 ** 2 });
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "BIG", subjects: ["big.>"] });
+    await fill(nc, "BIG", "big", 6000, 1024);
+    const dir = join(tempDir(t), "big");
+    const backup = await backupStream(nc, "BIG", dir);
+    const target = { servers: small.servers, user: small.user, password: small.secrets.clientPassword };
+    const sys = await connectNats({
+      ...target,
+      user: small.systemUser,
+      password: small.secrets.systemPassword,
+    });
+    const smallNc = await connectNats(target);
+    t.after(() => sys.close());
+    t.after(() => smallNc.close());
+    const info = (await sys.request("$SYS.REQ.SERVER.PING.JSZ", new Uint8Array())).json<{
+      server: { name: string };
+      data: { config: { max_storage: number }; storage: number };
+    }>();
+    const mib = (b: number) => `${(b / 1024 ** 2).toFixed(1)} MiB`;
+    const expected = `restoring BIG needs ${mib(backup.bytes)} on each of 1 server(s), but only 0 have that much JetStream storage left (${info.server.name} ${mib(info.data.config.max_storage - info.data.storage)} free of ${mib(info.data.config.max_storage)}); nothing was sent. On GA the limit follows serverType (a larger type), on the pilot pilotMaxFileStoreGb; or free space, then restore again`;
+    await assert.rejects(restoreStream(smallNc, dir, { systemConnection: sys }), {
+      code: "insufficient-storage",
+      message: expected,
+    });
+    const r = await runCli(["stream", "restore", dir], {
+      NATS_URL: small.servers,
+      NATS_USER: small.user,
+      NATS_PASSWORD: small.secrets.clientPassword,
+      NATS_SYSTEM_PASSWORD: small.secrets.systemPassword,
+    });
+    assert.deepEqual([r.code, r.stderr], [1, `akira-nats: ${expected}\n`]);
+    // Nothing was sent: the stream does not exist there.
+    await assert.rejects(streamInfoRaw(smallNc, "BIG"), { code: "stream-not-found" });
+  });
 });
 
 describe("the CLI - signals, deadlines, one-line and JSON errors", () => {
