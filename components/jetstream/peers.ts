@@ -6,6 +6,7 @@
  */
 import { type NatsConnection, RequestStrategy } from "nats";
 import { AkiraNatsError } from "./errors";
+import { peerCurrent } from "./health";
 
 export interface JetStreamPeer {
   readonly name: string;
@@ -135,7 +136,7 @@ export async function metaGroup(sysNc: NatsConnection, timeoutMs = 2000): Promis
     peers.push({
       name: r.name,
       online: !r.offline && responders.includes(r.name),
-      current: r.current && !r.offline,
+      current: peerCurrent(r),
       leader: false,
     });
   }
@@ -157,7 +158,7 @@ function viewFromLeader(reply: JszReply): MetaGroupView {
   const meta = reply.data?.meta_cluster as NonNullable<NonNullable<JszReply["data"]>["meta_cluster"]>;
   const peers: JetStreamPeer[] = [{ name: reply.server.name, online: true, current: true, leader: true }];
   for (const r of meta.replicas ?? []) {
-    peers.push({ name: r.name, online: !r.offline, current: r.current && !r.offline, leader: false });
+    peers.push({ name: r.name, online: !r.offline, current: peerCurrent(r), leader: false });
   }
   return {
     clustered: true,

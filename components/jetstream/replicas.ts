@@ -9,6 +9,7 @@ import type { NatsConnection } from "nats";
 import { CLIENT_ACCOUNT } from "../natsConf";
 import { type CanaryResult, publishCanary } from "./canary";
 import { AkiraNatsError, fromApiError, JsErrCode } from "./errors";
+import { allReplicasCurrent, describeReplica } from "./health";
 import { metaGroup, type StreamCopy, streamCopies, unavailablePeers } from "./peers";
 import { jsApi, type StreamSnapshot, streamSnapshotInfo, updateStream } from "./streams";
 
@@ -303,15 +304,7 @@ export function judge(
   if (wantedLeader !== undefined && cluster.leader !== wantedLeader) {
     return { ok: false, status: `leader is ${cluster.leader}, want ${wantedLeader}` };
   }
-  const parts = cluster.replicas.map((r) =>
-    r.offline
-      ? `${r.name} offline`
-      : r.current && r.lag === 0
-        ? `${r.name} current`
-        : `${r.name} lag ${r.lag}`,
-  );
+  const parts = cluster.replicas.map(describeReplica);
   const status = `leader ${cluster.leader}${parts.length ? `; ${parts.join(", ")}` : ""}`;
-  const good = cluster.replicas.filter((r) => r.current && !r.offline && r.lag === 0);
-  const ok = cluster.replicas.length === replicas - 1 && good.length === replicas - 1;
-  return { ok, status };
+  return { ok: allReplicasCurrent(cluster.replicas, replicas), status };
 }

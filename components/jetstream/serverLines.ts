@@ -63,6 +63,12 @@ export interface ServerLine {
    * 10062); 2.10 and 2.9 snapshots restore on every line. 2.11–2.14 are taken to write 2.15's.
    */
   readonly snapshotFormat: 1 | 2;
+  /**
+   * The ack floor a consumer created at a start sequence reports before its first delivery:
+   * `before-start` (start − 1, 2.15.1) or `zero` (2.9.10 and 2.10.27). Either way it delivers from
+   * the start sequence; carried consumer positions report what the server says.
+   */
+  readonly startSequenceAckFloor: "zero" | "before-start";
 }
 
 const LINES: readonly ServerLine[] = [
@@ -74,6 +80,7 @@ const LINES: readonly ServerLine[] = [
     firstLeaderNeedsAllPeers: false,
     snapshotMayOutrunState: true,
     snapshotFormat: 1,
+    startSequenceAckFloor: "zero",
   },
   {
     line: "2.10",
@@ -83,6 +90,7 @@ const LINES: readonly ServerLine[] = [
     firstLeaderNeedsAllPeers: false,
     snapshotMayOutrunState: true,
     snapshotFormat: 1,
+    startSequenceAckFloor: "zero",
   },
   {
     // A restarted lone node of 2.11 and later reports that it is recovering the meta layer for as
@@ -97,6 +105,7 @@ const LINES: readonly ServerLine[] = [
     firstLeaderNeedsAllPeers: true,
     snapshotMayOutrunState: false,
     snapshotFormat: 2,
+    startSequenceAckFloor: "before-start",
   },
 ];
 

@@ -9,9 +9,11 @@ export interface WaitOptions {
   readonly timeoutMs: number;
   /** Between two tries. Default 100 ms. */
   readonly intervalMs?: number;
-  /** What is waited for, for the error: "nats-2's replica to be current". */
-  readonly what: string;
+  /** What is waited for, for the error: "nats-2's replica to be current"; a function sees the last try. */
+  readonly what: string | (() => string);
 }
+
+const describe = (opts: WaitOptions) => (typeof opts.what === "string" ? opts.what : opts.what());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,7 +33,7 @@ export async function waitFor<T>(condition: () => Promise<T | undefined>, opts: 
     }
     if (Date.now() >= deadline) {
       const why = last === undefined ? "" : ` (last error: ${(last as Error).message})`;
-      throw new Error(`gave up waiting for ${opts.what} after ${opts.timeoutMs} ms${why}`);
+      throw new Error(`gave up waiting for ${describe(opts)} after ${opts.timeoutMs} ms${why}`);
     }
     await sleep(opts.intervalMs ?? 100);
   }
@@ -61,9 +63,12 @@ export async function retryTransient<T>(request: () => Promise<T>, opts: WaitOpt
     } catch (err) {
       if (!isTransient(err)) throw err;
       if (Date.now() >= deadline) {
-        throw new Error(`${opts.what}: no answer within ${opts.timeoutMs} ms (${(err as Error).message})`, {
-          cause: err,
-        });
+        throw new Error(
+          `${describe(opts)}: no answer within ${opts.timeoutMs} ms (${(err as Error).message})`,
+          {
+            cause: err,
+          },
+        );
       }
       await sleep(opts.intervalMs ?? 250);
     }

@@ -21,19 +21,28 @@ import {
   type LocalDeployment,
   randomSecrets,
 } from "../local/localNats";
+import type { ConsumersOutput } from "../runbook/consumerSteps";
 import { ProcedureContext } from "../runbook/context";
-import { cutoverSteps } from "../runbook/cutover";
+import { CUTOVER, cutoverSteps } from "../runbook/cutover";
 import type { OperatorHooks } from "../runbook/infra";
 import { LocalInfra, localEndpoint } from "../runbook/localInfra";
+import { RESUME_PUBLISHERS } from "../runbook/publisherSteps";
 import { jsonLinesReporter, teeReporter, textReporter } from "../runbook/reporters";
-import { rollbackSteps } from "../runbook/rollback";
+import { ROLLBACK, rollbackSteps } from "../runbook/rollback";
 import { failoverRunner, monitorStarter } from "../runbook/runners";
-import { type ProcedureResult, runSteps, type StepReporter, type StepResult } from "../runbook/steps";
+import {
+  outputOf,
+  type ProcedureResult,
+  runSteps,
+  type StepReporter,
+  type StepResult,
+} from "../runbook/steps";
+import { DEFAULT_DURABLE } from "../traffic/cdrConsumer";
 import { CdrTraffic } from "../traffic/cdrTraffic";
 import { verifyStream } from "../traffic/verify";
 import { portsFree } from "./ports";
 import { REHEARSAL_STREAM, REHEARSAL_SUBJECTS, rehearsalConfig } from "./rehearsalConfig";
-import { formatReport, REPORT_FILE, type RehearsalReport, TIMELINE_FILE } from "./report";
+import { type CarriedFloor, formatReport, REPORT_FILE, type RehearsalReport, TIMELINE_FILE } from "./report";
 import { describeBinaries, rehearsalBinary, varzVersion } from "./serverVersions";
 import { renderTimelineSvg, type TimelineStep } from "./timeline";
 
@@ -217,6 +226,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
   let rollback: ProcedureResult | undefined;
   let pilotVersion: string | null = null;
   let gaVersion: string | null = null;
+  let endFloor: number | undefined;
   try {
     say(`rehearsal: pilot ${pilot.servers}, GA ${ga.servers} (${mode} ports), ${messages} CDRs at ${rate}/s`);
     say(describeBinaries(pilotBinary, gaBinary));
@@ -343,6 +353,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
       const nc = await c.client(where);
       final = await verifyStream(nc, stream, stats.ackedIds);
     }
+    endFloor = await ackFloorOn(c, where, stream);
     keep = opts.keepRunning === true;
   } catch (err) {
     failures.push((err as Error).message);
@@ -361,9 +372,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
   }
 
   const stats = traffic?.stats();
-  const out = (r: ProcedureResult | undefined, step: string) =>
-    r?.steps.find((s) => s.name === step)?.output as Record<string, unknown> | undefined;
-  const failover = out(cutover, "failover-test");
+  const failover = outputOf(cutover, CUTOVER.failoverTest);
   const lost = Math.max(final?.lost ?? 0, gaCheck?.lost ?? 0);
   const endedAt = Date.now();
   const report: RehearsalReport = {
@@ -373,21 +382,25 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
     gaVersion,
     gaClientUrls: ga.servers.split(","),
     pilotClientUrls: pilot.servers.split(","),
-    consumersCarried: (out(cutover, "restore-into-ga")?.consumers as number | undefined) ?? null,
+    consumersCarried: outputOf(cutover, CUTOVER.restoreIntoGa)?.consumers ?? null,
+    consumerAckFloors: {
+      durable: DEFAULT_DURABLE,
+      cutover: carriedFloors(outputOf(cutover, CUTOVER.carryConsumers)),
+      rollback: carriedFloors(outputOf(rollback, ROLLBACK.carryConsumers)),
+      atEnd: endFloor ?? null,
+      redelivered: stats?.consumedDuplicates ?? 0,
+    },
     published: stats?.published ?? 0,
     acked: stats?.acked ?? 0,
     failed: stats?.failed ?? 0,
     stored: final?.stored ?? 0,
     lost,
     duplicates: final?.duplicates ?? 0,
-    publisherPauseMs: (out(cutover, "resume-publishers")?.pauseMs as number | undefined) ?? null,
-    rollbackPauseMs: (out(rollback, "resume-publishers")?.pauseMs as number | undefined) ?? null,
+    publisherPauseMs: outputOf(cutover, RESUME_PUBLISHERS)?.pauseMs ?? null,
+    rollbackPauseMs: outputOf(rollback, RESUME_PUBLISHERS)?.pauseMs ?? null,
     maxPublishGapMs: stats?.maxPublishGapMs ?? 0,
-    failoverUnavailableMs: (failover?.unavailableMs as number | undefined) ?? null,
-    catchUpMs:
-      (failover?.catchUpMs as number | null | undefined) ??
-      (out(cutover, "catch-up-check")?.catchUpMs as number | undefined) ??
-      null,
+    failoverUnavailableMs: failover?.unavailableMs ?? null,
+    catchUpMs: failover?.catchUpMs ?? outputOf(cutover, CUTOVER.catchUpCheck)?.catchUpMs ?? null,
     durationMs: endedAt - startedAt,
     ratePerSec: rate,
     ports: mode,
@@ -417,6 +430,20 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalRe
   if (opts.json) write(`${JSON.stringify({ event: "report", ...report })}\n`);
   else write(formatReport(report, reportDir));
   return report;
+}
+
+/** The traffic durable's carry: its ack floor before, and where the same message sits after. */
+function carriedFloors(out: ConsumersOutput | undefined): CarriedFloor | null {
+  const c = out?.consumers.find((p) => p.durable === DEFAULT_DURABLE);
+  if (c === undefined) return null;
+  return { before: c.sourceAckFloor, after: c.destinationStartSeq - 1, nextMessage: c.nextId };
+}
+
+/** The traffic durable's ack floor where the applications read at the end. */
+async function ackFloorOn(ctx: ProcedureContext, stack: string, stream: string): Promise<number | undefined> {
+  const jsm = await (await ctx.client(stack)).jetstreamManager();
+  const info = await jsm.consumers.info(stream, DEFAULT_DURABLE).catch(() => undefined);
+  return info?.ack_floor.stream_seq;
 }
 
 function nodeByName(d: LocalDeployment, name: string) {

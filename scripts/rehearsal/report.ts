@@ -4,6 +4,27 @@ import { join } from "node:path";
 export const REPORT_FILE = "report.json";
 export const TIMELINE_FILE = "timeline.svg";
 
+/** A durable's ack floor before a move, and the same message's sequence on the other side. */
+export interface CarriedFloor {
+  readonly before: number;
+  readonly after: number;
+  /** The first message it had not acknowledged, where it resumes ("" when it had them all). */
+  readonly nextMessage: string;
+}
+
+/** The traffic's durable consumer through the cutover and the rollback. */
+export interface ConsumerAckFloors {
+  readonly durable: string;
+  /** Pilot → GA (null when the cutover did not get that far). */
+  readonly cutover: CarriedFloor | null;
+  /** GA → pilot. */
+  readonly rollback: CarriedFloor | null;
+  /** Its ack floor where the applications read at the end, as the server reports it. */
+  readonly atEnd: number | null;
+  /** Messages it received more than once over the whole run (in flight at a move: at least once). */
+  readonly redelivered: number;
+}
+
 export interface RehearsalReport {
   /** Nothing lost, nothing duplicated, every step ok. */
   readonly ok: boolean;
@@ -18,6 +39,8 @@ export interface RehearsalReport {
   readonly pilotClientUrls: readonly string[];
   /** Durable consumers the cutover carried to GA with their positions (backup with consumers). */
   readonly consumersCarried: number | null;
+  /** The traffic durable's ack floor before and after each move, and its redeliveries. */
+  readonly consumerAckFloors: ConsumerAckFloors;
   /** CDRs sent (first attempts). */
   readonly published: number;
   /** CDRs the stream acknowledged. */
@@ -56,6 +79,12 @@ export interface RehearsalReport {
 
 const ms = (v: number | null) => (v === null ? "-" : `${v} ms`);
 
+const floor = (f: CarriedFloor | null) => (f === null ? "-" : `${f.before} → ${f.after}`);
+
+function consumerLine(c: ConsumerAckFloors): string {
+  return `${c.durable} ack floor: cutover ${floor(c.cutover)}, rollback ${floor(c.rollback)}, at end ${c.atEnd ?? "-"}; ${c.redelivered} redelivered`;
+}
+
 export function formatReport(r: RehearsalReport, dir: string): string {
   const lines = [
     "",
@@ -65,6 +94,7 @@ export function formatReport(r: RehearsalReport, dir: string): string {
     `  CDRs       published ${r.published}, acked ${r.acked}, failed ${r.failed}, stored ${r.stored}`,
     `  loss       lost ${r.lost}, duplicates ${r.duplicates}`,
     `  pauses     cutover ${ms(r.publisherPauseMs)}, rollback ${ms(r.rollbackPauseMs)}, longest publish gap ${ms(r.maxPublishGapMs)}`,
+    `  consumer   ${consumerLine(r.consumerAckFloors)}`,
     `  failover   unavailable ${ms(r.failoverUnavailableMs)}, catch-up ${ms(r.catchUpMs)}`,
     "  steps",
     ...r.steps.map(

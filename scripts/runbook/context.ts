@@ -6,21 +6,39 @@ import { statfsSync } from "node:fs";
 import type { NatsConnection } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
 import type { Infra, OperatorHooks, StackEndpoint } from "./infra";
-import type { JsonValue } from "./journal";
+
+/** The failover test's figures, as journaled and reported. */
+export type FailoverOutput = {
+  outcome: "ok" | "ok after rebuilding a diverged copy";
+  node: string;
+  nodeWasLeader: boolean;
+  newLeader: string;
+  leaderElectedMs: number | null;
+  unavailableMs: number | null;
+  downMs: number;
+  catchUpMs: number | null;
+  ackedWhileDown: number;
+  lost: number | null;
+  firstReadLost: number | null;
+  rebuilt: string[];
+};
 
 /** Runs the failover test against a stack (runbook steps 9–10); returns its figures for the journal. */
 export type FailoverRunner = (
   ctx: ProcedureContext,
   endpoint: StackEndpoint,
   log: (line: string) => void,
-) => Promise<JsonValue>;
+) => Promise<FailoverOutput>;
+
+/** What the monitor step started: the check's line and the command that keeps watching. */
+export type MonitorOutput = { check: string; command: string };
 
 /** Starts (or describes) the monitor (runbook step 11); returns what was started. */
 export type MonitorStarter = (
   ctx: ProcedureContext,
   endpoint: StackEndpoint,
   log: (line: string) => void,
-) => Promise<JsonValue>;
+) => Promise<MonitorOutput>;
 
 export interface ProcedureOptions {
   /** The pilot's stack. Default `staging`. */

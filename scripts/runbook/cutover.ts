@@ -19,10 +19,11 @@ import { restoreStream } from "../../components/jetstream/restore";
 import { listServers } from "../../components/jetstream/servers";
 import { backupStream } from "../../components/jetstream/snapshot";
 import { findStream, type StreamSnapshot, streamSnapshotInfo } from "../../components/jetstream/streams";
-import type { ProcedureContext } from "./context";
+import { waitFor } from "../../components/jetstream/waitFor";
+import { type ConsumersOutput, carryConsumersStep } from "./consumerSteps";
+import type { FailoverOutput, MonitorOutput, ProcedureContext } from "./context";
 import { checkAndRepairCopies } from "./copiesCheck";
 import { copyMessages, streamIds } from "./copyMessages";
-import type { JsonValue } from "./journal";
 import { checkBackupSpace, checkPilotVersion, checkStackConfig } from "./preflight";
 import {
   pausePublishersStep,
@@ -30,11 +31,9 @@ import {
   requireHooks,
   resumePublishersStep,
 } from "./publisherSteps";
-import type { Step, StepRun } from "./steps";
+import { defineStep, type Step, type StepRun, stepKey } from "./steps";
 
-type Obj = { [key: string]: JsonValue };
-
-export interface PreflightOutput extends Obj {
+export type PreflightOutput = {
   stream: string;
   nodeCount: number;
   streamReplicas: number;
@@ -43,7 +42,52 @@ export interface PreflightOutput extends Obj {
   freeBytes: number;
   /** What the pilot runs (its /varz), checked against the staging stack's pin. */
   pilotVersion: string;
-}
+};
+
+export type BackupOutput = {
+  dir: string;
+  messages: number;
+  firstSeq: number;
+  lastSeq: number;
+  bytes: number;
+  consumers: number;
+};
+
+export type RestoreOutput = {
+  messages: number;
+  firstSeq: number;
+  lastSeq: number;
+  replicas: number;
+  publishedDuringSnapshot: number;
+  consumers: number;
+};
+
+export type CopySinceBackupOutput = {
+  copied: number;
+  skipped: number;
+  duplicates: number;
+  pilotLastSeq: number;
+  /** The rehearsal's sabotage switched the copy off. */
+  sabotaged?: true;
+};
+
+export type ReplicasOutput = { replicas: number; repaired: string[]; leader: string; messages: number };
+export type CatchUpOutput = { catchUpMs: number; repaired: string[]; leader: string; messages: number };
+
+/** Every cutover step's key: later steps and the rehearsal's report read results through these. */
+export const CUTOVER = {
+  preflight: stepKey<PreflightOutput>("preflight"),
+  backupPilot: stepKey<BackupOutput>("backup-pilot"),
+  provisionGa: stepKey<{ natsUrl: string }>("provision-ga"),
+  clusterFormed: stepKey<{ servers: string[]; metaLeader: string }>("cluster-formed"),
+  restoreIntoGa: stepKey<RestoreOutput>("restore-into-ga"),
+  copySinceBackup: stepKey<CopySinceBackupOutput>("copy-since-backup"),
+  carryConsumers: stepKey<ConsumersOutput>("carry-consumer-positions"),
+  replicasUp: stepKey<ReplicasOutput>("replicas-up"),
+  failoverTest: stepKey<FailoverOutput>("failover-test"),
+  catchUpCheck: stepKey<CatchUpOutput>("catch-up-check"),
+  startMonitor: stepKey<MonitorOutput>("start-monitor"),
+} as const;
 
 /** Where this run's backup of `stream` goes: one directory per run, named by the journal. */
 export function backupDir(ctx: ProcedureContext, procedure: string, runId: string): string {
@@ -87,63 +131,9 @@ async function replicasCurrentAndCopiesAgree(
 
 export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
   return [
-    {
-      name: "preflight",
-      runbook: "2-4",
-      description:
-        "Validate the ga and staging stack config (no placeholders, secrets set), check the hooks, that the pilot answers and that the disk holds a backup",
-      async action(ctx, run) {
-        const { gaStack, pilotStack, stateDir } = ctx.opts;
-        const ga = await checkStackConfig(ctx.infra, gaStack, "cluster");
-        const staging = await checkStackConfig(ctx.infra, pilotStack, "single");
-        requireHooks(ctx.hooks);
-        const version = await checkPilotVersion(ctx, staging, run);
-        const pilot = await ctx.client(pilotStack);
-        const space = await checkBackupSpace(pilot, ga.streamName, stateDir);
-        run.log(
-          `pilot ${ga.streamName}: ${space.messages} messages, ${space.streamBytes} bytes; ${space.freeBytes} bytes free under ${stateDir}`,
-        );
-        const out: PreflightOutput = {
-          stream: ga.streamName,
-          nodeCount: ga.nodeCount,
-          streamReplicas: ga.streamReplicas,
-          pilotMessages: space.messages,
-          pilotBytes: space.streamBytes,
-          freeBytes: space.freeBytes,
-          pilotVersion: version.running,
-        };
-        return out;
-      },
-    },
-    {
-      name: "backup-pilot",
-      runbook: "5",
-      description: "Back up the pilot's stream (backup.json + stream.tar.s2, as `nats stream backup`)",
-      async action(ctx, run) {
-        const { stream } = run.output<PreflightOutput>("preflight");
-        const dir = backupDir(ctx, "cutover", runId);
-        // Durable consumers come along with their positions (acked up to where they were at the
-        // backup): the applications' consumers carry on on GA instead of starting over.
-        const r = await backupStream(await ctx.client(ctx.opts.pilotStack), stream, dir);
-        run.log(
-          `${r.messages} messages up to sequence ${r.lastSeq}, ${r.dataBytes} bytes, ${r.consumers} consumer(s) in ${dir}`,
-        );
-        return {
-          dir,
-          messages: r.messages,
-          firstSeq: r.firstSeq,
-          lastSeq: r.lastSeq,
-          bytes: r.bytes,
-          consumers: r.consumers,
-        };
-      },
-      async check(_ctx, output) {
-        const o = output as Obj;
-        if (typeof o.lastSeq !== "number") throw new Error("the backup recorded no last sequence");
-      },
-    },
-    {
-      name: "provision-ga",
+    preflightStep(),
+    backupPilotStep(runId),
+    defineStep(CUTOVER.provisionGa, {
       runbook: "6",
       description:
         "pulumi up on the ga stack without its stream resource: the cluster nodes (AKIRA_CDR comes from the restore)",
@@ -154,131 +144,20 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
         });
         return { natsUrl: endpoint.natsUrl };
       },
-    },
-    {
-      name: "cluster-formed",
-      runbook: "7",
-      description: "Every GA node answers `server list` and they agree on a meta leader",
-      async action(ctx, run) {
-        const { nodeCount } = run.output<PreflightOutput>("preflight");
-        const endpoint = await ctx.infra.endpoint(ctx.opts.gaStack);
-        const deadline = Date.now() + ctx.opts.timeoutMs;
-        for (;;) {
-          try {
-            const servers = await listServers(endpoint.system, { expect: nodeCount, timeoutMs: 3000 });
-            const leaders = new Set(servers.map((s) => s.metaLeader ?? ""));
-            if (leaders.size === 1 && !leaders.has("")) {
-              run.log(`${servers.map((s) => s.name).join(", ")}; meta leader ${[...leaders][0]}`);
-              return { servers: servers.map((s) => s.name), metaLeader: [...leaders][0] as string };
-            }
-            if (Date.now() > deadline)
-              throw new Error(`the GA nodes do not agree on a meta leader (${[...leaders].join(", ")})`);
-          } catch (err) {
-            if (Date.now() > deadline) throw err;
-          }
-          await new Promise((r) => setTimeout(r, 500));
-        }
-      },
-    },
-    {
-      name: "restore-into-ga",
-      description: "Restore the pilot backup into the cluster at R1 and verify its state against backup.json",
-      async precondition(ctx, run) {
-        const { stream } = run.output<PreflightOutput>("preflight");
-        const existing = await findStream(await ctx.client(ctx.opts.gaStack), stream);
-        if (existing !== undefined) {
-          throw new Error(
-            `${stream} already exists on the ga stack (${existing.state.messages} messages): a restore never overwrites; if it is a half-finished restore, delete it (nats stream rm ${stream}) and run with --resume`,
-          );
-        }
-      },
-      async action(ctx, run) {
-        const backup = run.output<Obj>("backup-pilot");
-        const ga = await ctx.client(ctx.opts.gaStack);
-        const r = await restoreStream(ga, backup.dir as string, {
-          replicas: 1,
-          systemConnection: await ctx.system(ctx.opts.gaStack),
-          replicasTimeoutMs: ctx.opts.timeoutMs,
-        });
-        run.log(
-          `${r.messages} messages up to sequence ${r.lastSeq} restored at R${r.replicas}${r.note ? ` (${r.note})` : ""}`,
-        );
-        // Messages published while the snapshot ran are no loss: the copy since the backup skips
-        // those ids (Nats-Msg-Id).
-        const { stream } = run.output<PreflightOutput>("preflight");
-        const consumers = (await streamInfoRaw(ga, stream)).state.consumer_count ?? 0;
-        return {
-          messages: r.messages,
-          firstSeq: r.firstSeq,
-          lastSeq: r.lastSeq,
-          replicas: r.replicas,
-          publishedDuringSnapshot: r.publishedDuringSnapshot,
-          consumers,
-        };
-      },
-      async check(_ctx, output, run) {
-        const backup = run.output<Obj>("backup-pilot");
-        const o = output as Obj;
-        if (typeof backup.consumers === "number" && (o.consumers as number) < backup.consumers) {
-          throw new Error(
-            `the restored stream has ${o.consumers} consumer(s), the pilot's backup ${backup.consumers}: the applications' consumers would start over; check the backup (akira-nats stream verify ${backup.dir})`,
-          );
-        }
-        const [messages, lastSeq] = [o.messages as number, o.lastSeq as number];
-        if (
-          messages < (backup.messages as number) ||
-          lastSeq < (backup.lastSeq as number) ||
-          o.firstSeq !== backup.firstSeq
-        ) {
-          throw new Error(
-            `restored ${messages} messages (sequences ${o.firstSeq}–${lastSeq}), the backup holds ${backup.messages} (${backup.firstSeq}–${backup.lastSeq}): the restored stream is left for inspection`,
-          );
-        }
-      },
-    },
+    }),
+    clusterFormedStep(),
+    restoreIntoGaStep(),
     pausePublishersStep(),
-    {
-      name: "copy-since-backup",
-      description:
-        "Copy the pilot's messages after the backup's last sequence into GA, with their Nats-Msg-Id; verify both streams end with the same message",
-      async action(ctx, run): Promise<Obj> {
-        const { stream } = run.output<PreflightOutput>("preflight");
-        const backup = run.output<Obj>("backup-pilot");
-        if (ctx.opts.skipCopySinceBackup) {
-          run.log("SABOTAGE: copy since backup switched off");
-          return { copied: 0, sabotaged: true } satisfies Obj;
-        }
-        const fromSeq = (backup.lastSeq as number) + 1;
-        const ga = await ctx.client(ctx.opts.gaStack);
-        // Ids GA already took after the restore: only a resumed copy finds any.
-        const { ids } = await streamIds(ga, stream, fromSeq);
-        const r = await copyMessages(await ctx.client(ctx.opts.pilotStack), ga, stream, {
-          fromSeq,
-          skipIds: ids,
-        });
-        run.log(`${r.copied} copied, ${r.skipped} already there, up to pilot sequence ${r.cursor.lastSeq}`);
-        return {
-          copied: r.copied,
-          skipped: r.skipped,
-          duplicates: r.duplicates,
-          pilotLastSeq: r.cursor.lastSeq,
-        };
-      },
-      async check(ctx, output, run) {
-        if ((output as Obj).sabotaged === true) return;
-        const { stream } = run.output<PreflightOutput>("preflight");
-        const [pilot, ga] = await Promise.all([
-          tail(ctx, ctx.opts.pilotStack, stream),
-          tail(ctx, ctx.opts.gaStack, stream),
-        ]);
-        if (pilot.messages !== ga.messages || pilot.lastId !== ga.lastId) {
-          throw new Error(
-            `GA holds ${ga.messages} messages ending with "${ga.lastId}", the pilot ${pilot.messages} ending with "${pilot.lastId}": publishers are still paused; find the difference before going on`,
-          );
-        }
-        run.log(`both hold ${ga.messages} messages ending with ${ga.lastId || "(no id)"}`);
-      },
-    },
+    copySinceBackupStep(),
+    carryConsumersStep(
+      CUTOVER.carryConsumers,
+      "the pilot",
+      "GA",
+      (ctx) => [ctx.opts.pilotStack, ctx.opts.gaStack],
+      CUTOVER.preflight,
+      // The sabotage proves the loss checks after the move: this step would stop it before.
+      (ctx) => (ctx.opts.skipCopySinceBackup ? "SABOTAGE: consumers left where they are" : undefined),
+    ),
     pointApplicationsStep(
       {
         name: "point-apps-at-ga",
@@ -288,13 +167,12 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
       (ctx) => ctx.opts.gaStack,
     ),
     resumePublishersStep("Resume the publishers (operator hook), now writing to GA"),
-    {
-      name: "replicas-up",
+    defineStep(CUTOVER.replicasUp, {
       runbook: "8",
       description:
         "pulumi up on the ga stack with its stream resource: it adopts the restored stream and raises it to streamReplicas (wait current, canary); every server's copy is compared",
       async action(ctx, run) {
-        const { stream, streamReplicas } = run.output<PreflightOutput>("preflight");
+        const { stream, streamReplicas } = run.output(CUTOVER.preflight);
         await ctx.infra.up(ctx.opts.gaStack, { stream: true, onOutput: (line) => run.log(line) });
         const { snap, repaired } = await replicasCurrentAndCopiesAgree(ctx, run, stream, streamReplicas);
         return {
@@ -304,47 +182,226 @@ export function cutoverSteps(runId: string): Step<ProcedureContext>[] {
           messages: snap.state.messages,
         };
       },
-    },
-    {
-      name: "failover-test",
+    }),
+    defineStep(CUTOVER.failoverTest, {
       runbook: "9",
       description: "Stop one node, verify that publishing and consuming go on, bring it back",
       async action(ctx, run) {
         return ctx.failover(ctx, await ctx.infra.endpoint(ctx.opts.gaStack), (l) => run.log(l));
       },
-    },
-    {
-      name: "catch-up-check",
-      runbook: "10",
-      description:
-        "Every replica is current with zero lag again, and every server's own copy equals the leader's (a copy left behind is rebuilt)",
-      async action(ctx, run) {
-        const { stream, streamReplicas } = run.output<PreflightOutput>("preflight");
-        const started = Date.now();
-        let catchUpMs = 0;
-        const { snap, repaired } = await replicasCurrentAndCopiesAgree(
-          ctx,
-          run,
-          stream,
-          streamReplicas,
-          (s) => {
-            // Catch-up ends when the replicas are current; the copy comparison after it is not part of it.
-            catchUpMs = Date.now() - started;
-            run.log(
-              `leader ${s.cluster?.leader}, ${s.cluster?.replicas.length ?? 0} replicas current, ${catchUpMs} ms`,
-            );
-          },
-        );
-        return { catchUpMs, repaired, leader: snap.cluster?.leader ?? "", messages: snap.state.messages };
-      },
-    },
-    {
-      name: "start-monitor",
+    }),
+    catchUpCheckStep(),
+    defineStep(CUTOVER.startMonitor, {
       runbook: "11",
       description: "Start watching JetStream health, disk and consumer backlog (24 hours in production)",
       async action(ctx, run) {
         return ctx.monitor(ctx, await ctx.infra.endpoint(ctx.opts.gaStack), (l) => run.log(l));
       },
-    },
+    }),
   ];
+}
+
+function preflightStep() {
+  return defineStep<ProcedureContext, PreflightOutput>(CUTOVER.preflight, {
+    runbook: "2-4",
+    description:
+      "Validate the ga and staging stack config (no placeholders, secrets set), check the hooks, that the pilot answers and that the disk holds a backup",
+    async action(ctx, run) {
+      const { gaStack, pilotStack, stateDir } = ctx.opts;
+      const ga = await checkStackConfig(ctx.infra, gaStack, "cluster");
+      const staging = await checkStackConfig(ctx.infra, pilotStack, "single");
+      requireHooks(ctx.hooks);
+      const version = await checkPilotVersion(ctx, staging, run);
+      const pilot = await ctx.client(pilotStack);
+      const space = await checkBackupSpace(pilot, ga.streamName, stateDir);
+      run.log(
+        `pilot ${ga.streamName}: ${space.messages} messages, ${space.streamBytes} bytes; ${space.freeBytes} bytes free under ${stateDir}`,
+      );
+      return {
+        stream: ga.streamName,
+        nodeCount: ga.nodeCount,
+        streamReplicas: ga.streamReplicas,
+        pilotMessages: space.messages,
+        pilotBytes: space.streamBytes,
+        freeBytes: space.freeBytes,
+        pilotVersion: version.running,
+      };
+    },
+  });
+}
+
+function backupPilotStep(runId: string) {
+  return defineStep<ProcedureContext, BackupOutput>(CUTOVER.backupPilot, {
+    runbook: "5",
+    description: "Back up the pilot's stream (backup.json + stream.tar.s2, as `nats stream backup`)",
+    async action(ctx, run) {
+      const { stream } = run.output(CUTOVER.preflight);
+      const dir = backupDir(ctx, "cutover", runId);
+      // Durable consumers come along with their positions (acked up to where they were at the
+      // backup): the applications' consumers carry on on GA instead of starting over.
+      const r = await backupStream(await ctx.client(ctx.opts.pilotStack), stream, dir);
+      run.log(
+        `${r.messages} messages up to sequence ${r.lastSeq}, ${r.dataBytes} bytes, ${r.consumers} consumer(s) in ${dir}`,
+      );
+      return {
+        dir,
+        messages: r.messages,
+        firstSeq: r.firstSeq,
+        lastSeq: r.lastSeq,
+        bytes: r.bytes,
+        consumers: r.consumers,
+      };
+    },
+  });
+}
+
+function clusterFormedStep() {
+  return defineStep<ProcedureContext, { servers: string[]; metaLeader: string }>(CUTOVER.clusterFormed, {
+    runbook: "7",
+    description: "Every GA node answers `server list` and they agree on a meta leader",
+    async action(ctx, run) {
+      const { nodeCount } = run.output(CUTOVER.preflight);
+      const endpoint = await ctx.infra.endpoint(ctx.opts.gaStack);
+      let seen = "(none yet)";
+      return waitFor(
+        async () => {
+          const servers = await listServers(endpoint.system, { expect: nodeCount, timeoutMs: 3000 });
+          const leaders = new Set(servers.map((s) => s.metaLeader ?? ""));
+          seen = [...leaders].join(", ") || "(none)";
+          if (leaders.size !== 1 || leaders.has("")) return undefined;
+          const metaLeader = [...leaders][0] as string;
+          run.log(`${servers.map((s) => s.name).join(", ")}; meta leader ${metaLeader}`);
+          return { servers: servers.map((s) => s.name), metaLeader };
+        },
+        {
+          timeoutMs: ctx.opts.timeoutMs,
+          intervalMs: 500,
+          what: () => `the GA nodes to agree on a meta leader (last seen: ${seen})`,
+        },
+      );
+    },
+  });
+}
+
+function restoreIntoGaStep() {
+  return defineStep<ProcedureContext, RestoreOutput>(CUTOVER.restoreIntoGa, {
+    description: "Restore the pilot backup into the cluster at R1 and verify its state against backup.json",
+    async precondition(ctx, run) {
+      const { stream } = run.output(CUTOVER.preflight);
+      const existing = await findStream(await ctx.client(ctx.opts.gaStack), stream);
+      if (existing !== undefined) {
+        throw new Error(
+          `${stream} already exists on the ga stack (${existing.state.messages} messages): a restore never overwrites; if it is a half-finished restore, delete it (nats stream rm ${stream}) and run with --resume`,
+        );
+      }
+    },
+    async action(ctx, run) {
+      const backup = run.output(CUTOVER.backupPilot);
+      const ga = await ctx.client(ctx.opts.gaStack);
+      const r = await restoreStream(ga, backup.dir, {
+        replicas: 1,
+        systemConnection: await ctx.system(ctx.opts.gaStack),
+        replicasTimeoutMs: ctx.opts.timeoutMs,
+      });
+      run.log(
+        `${r.messages} messages up to sequence ${r.lastSeq} restored at R${r.replicas}${r.note ? ` (${r.note})` : ""}`,
+      );
+      // Messages published while the snapshot ran are no loss: the copy since the backup skips
+      // those ids (Nats-Msg-Id).
+      const { stream } = run.output(CUTOVER.preflight);
+      const consumers = (await streamInfoRaw(ga, stream)).state.consumer_count ?? 0;
+      return {
+        messages: r.messages,
+        firstSeq: r.firstSeq,
+        lastSeq: r.lastSeq,
+        replicas: r.replicas,
+        publishedDuringSnapshot: r.publishedDuringSnapshot,
+        consumers,
+      };
+    },
+    async check(_ctx, o, run) {
+      const backup = run.output(CUTOVER.backupPilot);
+      if (o.consumers < backup.consumers) {
+        throw new Error(
+          `the restored stream has ${o.consumers} consumer(s), the pilot's backup ${backup.consumers}: the applications' consumers would start over; check the backup (akira-nats stream verify ${backup.dir})`,
+        );
+      }
+      if (o.messages < backup.messages || o.lastSeq < backup.lastSeq || o.firstSeq !== backup.firstSeq) {
+        throw new Error(
+          `restored ${o.messages} messages (sequences ${o.firstSeq}–${o.lastSeq}), the backup holds ${backup.messages} (${backup.firstSeq}–${backup.lastSeq}): the restored stream is left for inspection`,
+        );
+      }
+    },
+  });
+}
+
+function copySinceBackupStep() {
+  return defineStep<ProcedureContext, CopySinceBackupOutput>(CUTOVER.copySinceBackup, {
+    description:
+      "Copy the pilot's messages after the backup's last sequence into GA, with their Nats-Msg-Id; verify both streams end with the same message",
+    async action(ctx, run) {
+      const { stream } = run.output(CUTOVER.preflight);
+      const backup = run.output(CUTOVER.backupPilot);
+      if (ctx.opts.skipCopySinceBackup) {
+        run.log("SABOTAGE: copy since backup switched off");
+        return { copied: 0, skipped: 0, duplicates: 0, pilotLastSeq: backup.lastSeq, sabotaged: true };
+      }
+      const fromSeq = backup.lastSeq + 1;
+      const ga = await ctx.client(ctx.opts.gaStack);
+      // Ids GA already took after the restore: only a resumed copy finds any.
+      const { ids } = await streamIds(ga, stream, fromSeq);
+      const r = await copyMessages(await ctx.client(ctx.opts.pilotStack), ga, stream, {
+        fromSeq,
+        skipIds: ids,
+      });
+      run.log(`${r.copied} copied, ${r.skipped} already there, up to pilot sequence ${r.cursor.lastSeq}`);
+      return {
+        copied: r.copied,
+        skipped: r.skipped,
+        duplicates: r.duplicates,
+        pilotLastSeq: r.cursor.lastSeq,
+      };
+    },
+    async check(ctx, output, run) {
+      if (output.sabotaged === true) return;
+      const { stream } = run.output(CUTOVER.preflight);
+      const [pilot, ga] = await Promise.all([
+        tail(ctx, ctx.opts.pilotStack, stream),
+        tail(ctx, ctx.opts.gaStack, stream),
+      ]);
+      if (pilot.messages !== ga.messages || pilot.lastId !== ga.lastId) {
+        throw new Error(
+          `GA holds ${ga.messages} messages ending with "${ga.lastId}", the pilot ${pilot.messages} ending with "${pilot.lastId}": publishers are still paused; find the difference before going on`,
+        );
+      }
+      run.log(`both hold ${ga.messages} messages ending with ${ga.lastId || "(no id)"}`);
+    },
+  });
+}
+
+function catchUpCheckStep() {
+  return defineStep<ProcedureContext, CatchUpOutput>(CUTOVER.catchUpCheck, {
+    runbook: "10",
+    description:
+      "Every replica is current with zero lag again, and every server's own copy equals the leader's (a copy left behind is rebuilt)",
+    async action(ctx, run) {
+      const { stream, streamReplicas } = run.output(CUTOVER.preflight);
+      const started = Date.now();
+      let catchUpMs = 0;
+      const { snap, repaired } = await replicasCurrentAndCopiesAgree(
+        ctx,
+        run,
+        stream,
+        streamReplicas,
+        (s) => {
+          // Catch-up ends when the replicas are current; the copy comparison after it is not part of it.
+          catchUpMs = Date.now() - started;
+          run.log(
+            `leader ${s.cluster?.leader}, ${s.cluster?.replicas.length ?? 0} replicas current, ${catchUpMs} ms`,
+          );
+        },
+      );
+      return { catchUpMs, repaired, leader: snap.cluster?.leader ?? "", messages: snap.state.messages };
+    },
+  });
 }

@@ -5,10 +5,14 @@
  */
 import type { ProcedureContext } from "./context";
 import type { OperatorHooks } from "./infra";
-import type { JsonValue } from "./journal";
-import type { Step } from "./steps";
+import { defineStep, type Step, stepKey } from "./steps";
 
-type Obj = { [key: string]: JsonValue };
+export type PauseOutput = { pausedAt: number };
+export type PointOutput = { natsUrl: string };
+export type ResumeOutput = { pauseMs: number };
+
+export const PAUSE_PUBLISHERS = stepKey<PauseOutput>("pause-publishers");
+export const RESUME_PUBLISHERS = stepKey<ResumeOutput>("resume-publishers");
 
 /** Preflight of both procedures: every hook the steps below call is configured. */
 export function requireHooks(hooks: OperatorHooks): void {
@@ -18,23 +22,22 @@ export function requireHooks(hooks: OperatorHooks): void {
   }
 }
 
-export function pausePublishersStep(): Step<ProcedureContext> {
-  return {
-    name: "pause-publishers",
+export function pausePublishersStep(): Step<ProcedureContext, PauseOutput> {
+  return defineStep(PAUSE_PUBLISHERS, {
     description: "Pause the publishers (operator hook) until nothing is in flight",
     async action(ctx) {
       const pausedAt = Date.now();
       await ctx.hooks.pausePublishers();
       return { pausedAt };
     },
-  };
+  });
 }
 
 /** Points the applications at `stack(ctx)`'s natsUrl through the operator's hook. */
 export function pointApplicationsStep(
   step: Pick<Step<ProcedureContext>, "name" | "description" | "runbook">,
   stack: (ctx: ProcedureContext) => string,
-): Step<ProcedureContext> {
+): Step<ProcedureContext, PointOutput> {
   return {
     ...step,
     async action(ctx) {
@@ -46,15 +49,14 @@ export function pointApplicationsStep(
 }
 
 /** Resumes the publishers and reports how long they were paused. */
-export function resumePublishersStep(description: string): Step<ProcedureContext> {
-  return {
-    name: "resume-publishers",
+export function resumePublishersStep(description: string): Step<ProcedureContext, ResumeOutput> {
+  return defineStep(RESUME_PUBLISHERS, {
     description,
     async action(ctx, run) {
       await ctx.hooks.resumePublishers();
-      const pauseMs = Date.now() - (run.output<Obj>("pause-publishers").pausedAt as number);
+      const pauseMs = Date.now() - run.output(PAUSE_PUBLISHERS).pausedAt;
       run.log(`publishers were paused for ${pauseMs} ms`);
       return { pauseMs };
     },
-  };
+  });
 }

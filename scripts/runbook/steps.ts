@@ -6,27 +6,60 @@
  */
 import { Journal, type JsonValue } from "./journal";
 
-export interface Step<C> {
+/** What a step returns: journaled, so JSON. */
+export type StepOutput = JsonValue | undefined;
+
+/**
+ * A step's name and the type of its result. Later steps, and reports of a finished run, read a
+ * result through its key ({@link StepRun.output}, {@link outputOf}): typed, never by a string.
+ */
+export interface StepKey<T extends StepOutput> {
   /** Stable kebab-case name: the journal key and the `--json` step id. */
   readonly name: string;
+  /** The result's type, for the compiler only: never set. */
+  readonly __output?: T;
+}
+
+export function stepKey<T extends StepOutput>(name: string): StepKey<T> {
+  return { name };
+}
+
+export interface Step<C, T extends StepOutput = StepOutput> extends StepKey<T> {
   /** One line for the plan (`--dry-run`) and the progress output. */
   readonly description: string;
   /** The customer's runbook step this serves, e.g. "5" or "rollback 1"; shown in the plan. */
   readonly runbook?: string;
   /** Throws (with advice) when the step must not start. */
   precondition?(ctx: C, run: StepRun): Promise<void>;
-  /** Does the work; its result is journaled and readable by later steps through {@link StepRun.output}. */
-  action(ctx: C, run: StepRun): Promise<JsonValue | undefined>;
+  /** Does the work; its result is journaled and readable by later steps through its key. */
+  action(ctx: C, run: StepRun): Promise<T>;
   /** Throws when the action's effect is not what it should be. */
-  check?(ctx: C, output: JsonValue | undefined, run: StepRun): Promise<void>;
+  check?(ctx: C, output: T, run: StepRun): Promise<void>;
+}
+
+/** The step for `key`: its action must return the key's type. */
+export function defineStep<C, T extends StepOutput>(
+  key: StepKey<T>,
+  spec: Omit<Step<C, T>, "name" | "__output">,
+): Step<C, T> {
+  return { ...spec, name: key.name };
 }
 
 /** What a step sees of the run besides its context. */
 export interface StepRun {
-  /** Output of an earlier step, from this run or from the journal of an interrupted one. */
-  output<T extends JsonValue = JsonValue>(step: string): T;
+  /** Result of an earlier step, from this run or from the journal of an interrupted one. */
+  output<T extends StepOutput>(step: StepKey<T>): T;
   /** A progress line, shown under the step on a TTY and as a `log` event with `--json`. */
   log(line: string): void;
+}
+
+/** The result of `step` in a finished (or stopped) run; undefined when it did not complete. */
+export function outputOf<T extends StepOutput>(
+  result: ProcedureResult | undefined,
+  step: StepKey<T>,
+): T | undefined {
+  const r = result?.steps.find((s) => s.name === step.name && s.ok);
+  return r?.output as T | undefined;
 }
 
 export type StepStatus = "done" | "failed" | "resumed" | "planned";
@@ -146,11 +179,12 @@ export async function runSteps<C>(opts: RunOptions<C>): Promise<ProcedureResult>
   for (let i = start; i < steps.length; i++) {
     const step = steps[i] as Step<C>;
     const run: StepRun = {
-      output<T extends JsonValue = JsonValue>(name: string): T {
-        if (!outputs.has(name)) {
-          throw new Error(`step ${step.name} needs the output of step ${name}, which has not run`);
+      output<T extends StepOutput>(earlier: StepKey<T>): T {
+        if (!outputs.has(earlier.name)) {
+          throw new Error(`step ${step.name} needs the output of step ${earlier.name}, which has not run`);
         }
-        return outputs.get(name) as T;
+        // The journal holds what this key's step returned: the one place its type is taken on trust.
+        return outputs.get(earlier.name) as T;
       },
       log(line: string) {
         reporter?.stepLog?.(step as Step<unknown>, line);

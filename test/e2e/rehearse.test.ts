@@ -10,6 +10,7 @@ import { tempDir } from "../helpers/localNats";
 const REPORT_KEYS = [
   "acked",
   "catchUpMs",
+  "consumerAckFloors",
   "consumersCarried",
   "duplicates",
   "durationMs",
@@ -43,6 +44,7 @@ const STEPS = [
     "restore-into-ga",
     "pause-publishers",
     "copy-since-backup",
+    "carry-consumer-positions",
     "point-apps-at-ga",
     "resume-publishers",
     "replicas-up",
@@ -57,6 +59,7 @@ const STEPS = [
     "carry-ga-messages",
     "pause-publishers",
     "carry-delta",
+    "carry-consumer-positions",
     "point-apps-at-pilot",
     "resume-publishers",
     "verify-pilot-complete",
@@ -102,6 +105,17 @@ test("rehearse - cutover, failover and rollback under traffic lose nothing", {
   assert.deepEqual([report.pilotVersion, report.gaVersion], [line, line]);
   // The traffic's durable consumer crossed to GA with its position (the backup carries consumers).
   assert.equal(report.consumersCarried, 1);
+  // It followed the data both ways at its own position: the rollback put it on the pilot at the
+  // message after its GA ack floor, not at its pre-cutover position (which redelivers all of GA's).
+  const floors = report.consumerAckFloors;
+  assert.equal(floors.durable, "akira-cdr-traffic");
+  assert.ok(floors.cutover !== null && floors.rollback !== null, JSON.stringify(floors));
+  // Through the restore the sequences are the pilot's own, so the floor stays where it was.
+  assert.equal(floors.cutover.after, floors.cutover.before);
+  assert.ok(floors.rollback.before > floors.cutover.before, JSON.stringify(floors));
+  // Only what was in flight at a move can come twice (the consumer pulls at most 256 at once).
+  assert.ok(floors.redelivered <= 2 * 256, JSON.stringify(floors));
+  assert.ok(floors.atEnd !== null && floors.atEnd >= floors.rollback.after, JSON.stringify(floors));
   // The GA nodes served their clients over TLS (the pilot stays plain, as it runs today).
   assert.equal(report.gaClientUrls.length, 3);
   for (const url of report.gaClientUrls) assert.match(url, /^tls:\/\/127\.0\.0\.[234]:\d+$/);

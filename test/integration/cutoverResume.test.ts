@@ -7,9 +7,9 @@ import { createLocalCluster, randomSecrets } from "../../scripts/local/localNats
 import { binaryVersion, natsServerBin } from "../../scripts/local/natsServerBin";
 import { rehearsalConfig } from "../../scripts/rehearsal/rehearsalConfig";
 import { ProcedureContext } from "../../scripts/runbook/context";
-import { cutoverSteps } from "../../scripts/runbook/cutover";
+import { CUTOVER, cutoverSteps } from "../../scripts/runbook/cutover";
 import { LocalInfra, localEndpoint } from "../../scripts/runbook/localInfra";
-import { openJournal, runSteps } from "../../scripts/runbook/steps";
+import { openJournal, outputOf, runSteps } from "../../scripts/runbook/steps";
 import { startPilot, tempDir } from "../helpers/localNats";
 
 const unused = async () => {
@@ -54,7 +54,7 @@ test("cutover - interrupted after the restore, --resume copies what the pilot to
       unused,
     );
   // Up to resume-publishers: the replica change and the failover have tests of their own.
-  const steps = cutoverSteps("run-1").slice(0, 9);
+  const steps = cutoverSteps("run-1").slice(0, 10);
   const path = join(dir, "state", "cutover-ga.journal.json");
 
   const first = ctx();
@@ -91,11 +91,13 @@ test("cutover - interrupted after the restore, --resume copies what the pilot to
       "restore-into-ga:resumed",
       "pause-publishers:done",
       "copy-since-backup:done",
+      "carry-consumer-positions:done",
       "point-apps-at-ga:done",
       "resume-publishers:done",
     ],
   );
-  const copy = r2.steps.find((s) => s.name === "copy-since-backup")?.output as Record<string, number>;
+  const copy = outputOf(r2, CUTOVER.copySinceBackup);
+  assert.ok(copy !== undefined);
   assert.deepEqual(
     { copied: copy.copied, skipped: copy.skipped, pilotLastSeq: copy.pilotLastSeq },
     { copied: 15, skipped: 0, pilotLastSeq: 55 },

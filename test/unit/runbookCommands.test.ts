@@ -23,7 +23,7 @@ test("cutover --dry-run - prints the plan, exactly, and changes nothing", (t) =>
   assert.equal(r.code, 0);
   assert.equal(
     r.stdout,
-    `cutover of stack ga: 13 steps (dry run, nothing was changed)
+    `cutover of stack ga: 14 steps (dry run, nothing was changed)
  1. preflight [runbook 2-4]
     Validate the ga and staging stack config (no placeholders, secrets set), check the hooks, that the pilot answers and that the disk holds a backup
  2. backup-pilot [runbook 5]
@@ -38,17 +38,19 @@ test("cutover --dry-run - prints the plan, exactly, and changes nothing", (t) =>
     Pause the publishers (operator hook) until nothing is in flight
  7. copy-since-backup
     Copy the pilot's messages after the backup's last sequence into GA, with their Nats-Msg-Id; verify both streams end with the same message
- 8. point-apps-at-ga
+ 8. carry-consumer-positions
+    Carry the durable consumers from the pilot to GA, each starting at the first message it had not acknowledged (found by message id: the sequences differ)
+ 9. point-apps-at-ga
     Point the applications at the GA URLs (operator hook; the natsUrl output of the ga stack)
- 9. resume-publishers
+10. resume-publishers
     Resume the publishers (operator hook), now writing to GA
-10. replicas-up [runbook 8]
+11. replicas-up [runbook 8]
     pulumi up on the ga stack with its stream resource: it adopts the restored stream and raises it to streamReplicas (wait current, canary); every server's copy is compared
-11. failover-test [runbook 9]
+12. failover-test [runbook 9]
     Stop one node, verify that publishing and consuming go on, bring it back
-12. catch-up-check [runbook 10]
+13. catch-up-check [runbook 10]
     Every replica is current with zero lag again, and every server's own copy equals the leader's (a copy left behind is rebuilt)
-13. start-monitor [runbook 11]
+14. start-monitor [runbook 11]
     Start watching JetStream health, disk and consumer backlog (24 hours in production)
 journal: ${join(dir, "cutover-ga.journal.json")}
 `,
@@ -61,7 +63,7 @@ test("rollback --dry-run - prints the plan, exactly", (t) => {
   assert.equal(r.code, 0);
   assert.equal(
     r.stdout,
-    `rollback of stack staging: 11 steps (dry run, nothing was changed)
+    `rollback of stack staging: 12 steps (dry run, nothing was changed)
  1. preflight
     Validate the staging stack config, check the hooks, that GA and the pilot both answer and that the disk holds a backup of the GA stream
  2. backup-ga [runbook rollback 3]
@@ -72,17 +74,19 @@ test("rollback --dry-run - prints the plan, exactly", (t) => {
     Pause the publishers (operator hook) until nothing is in flight
  5. carry-delta
     Carry the GA messages published since the previous step; verify the pilot holds GA's last message
- 6. point-apps-at-pilot [runbook rollback 4]
+ 6. carry-consumer-positions
+    Carry the durable consumers from GA to the pilot, each starting at the first message it had not acknowledged (found by message id: the sequences differ)
+ 7. point-apps-at-pilot [runbook rollback 4]
     Point the applications back at the pilot (operator hook; the natsUrl output of the staging stack)
- 7. resume-publishers
+ 8. resume-publishers
     Resume the publishers (operator hook), now writing to the pilot
- 8. verify-pilot-complete
+ 9. verify-pilot-complete
     Every message of the GA stream is on the pilot (full comparison of ids)
- 9. replicas-down [runbook rollback 2]
+10. replicas-down [runbook rollback 2]
     Lower the GA stream to R1 where the metadata allows it (every peer online); skipped otherwise
-10. stop-ga-nodes [runbook rollback 1]
+11. stop-ga-nodes [runbook rollback 1]
     Stop the GA nodes (their disks and the GA backup stay)
-11. provision-staging [runbook rollback 5]
+12. provision-staging [runbook rollback 5]
     pulumi up on the staging stack (cluster disabled; its stream resource adopts the pilot's AKIRA_CDR at R1); the pilot's stream is checked afterwards
 journal: ${join(dir, "rollback-staging.journal.json")}
 `,

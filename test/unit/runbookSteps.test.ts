@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Journal, type JsonValue } from "../../scripts/runbook/journal";
-import { formatPlan, openJournal, runSteps, type Step } from "../../scripts/runbook/steps";
+import { formatPlan, openJournal, runSteps, type Step, stepKey } from "../../scripts/runbook/steps";
 import { tempDir } from "../helpers/localNats";
 
 interface Ctx {
@@ -24,7 +24,7 @@ function steps(): Step<Ctx>[] {
       ctx.calls.push(name);
       if (ctx.failAt === name && ctx.failIn === "action") throw new Error(`${name} broke`);
       const previous =
-        i === 0 ? 0 : (run.output<{ n: number }>(["a", "b", "c", "d"][i - 1] as string).n as number);
+        i === 0 ? 0 : run.output(stepKey<{ n: number }>(["a", "b", "c", "d"][i - 1] as string)).n;
       return { n: previous + 1 };
     },
     async check(ctx) {

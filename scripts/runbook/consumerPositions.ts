@@ -1,0 +1,146 @@
+/**
+ * Carries durable consumers and their positions from one copy of a stream to another whose
+ * sequences differ (a copy by message id renumbers: the rollback appends GA's messages after the
+ * pilot's own). Without it the applications' durables on the destination start over (re-billing
+ * processed CDRs) or, created fresh with `new`, skip what was never processed.
+ *
+ * A position is the first message the source's consumer has not acknowledged in order (the
+ * message after its ack floor). The same message, found by its Nats-Msg-Id at the destination, is
+ * where the destination's consumer starts. JetStream cannot set an ack floor, so that consumer is
+ * (re)created with the source's configuration and `deliver_policy: by_start_sequence` at that
+ * sequence. Nothing acknowledged in order is delivered again and nothing unacknowledged is
+ * skipped; messages acknowledged out of order above the floor, or in flight, are delivered once
+ * more (at least once, never lost), and the result counts them.
+ */
+import { type ConsumerConfig, type ConsumerInfo, DeliverPolicy, type NatsConnection } from "nats";
+import { messageId, scanStream } from "./copyMessages";
+
+export type CarriedPosition = {
+  readonly durable: string;
+  /** The source consumer's ack floor (stream sequence), 0 when it had acknowledged nothing. */
+  readonly sourceAckFloor: number;
+  /** The id of the first message it had not acknowledged; "" when it had them all. */
+  readonly nextId: string;
+  /** Where the destination's consumer starts: the same message's sequence there. */
+  readonly destinationStartSeq: number;
+  /**
+   * The destination consumer's ack floor as the server reports it after the carry: start − 1, or
+   * 0 until its first delivery on 2.9 and 2.10 (serverLines `startSequenceAckFloor`).
+   */
+  readonly destinationAckFloor: number;
+  /** Messages delivered or acknowledged out of order above the floor: delivered once more. */
+  readonly redelivered: number;
+};
+
+/** Where one source consumer resumes, by message id (or after the source's last message). */
+interface Resume {
+  readonly info: ConsumerInfo;
+  /** The first unacknowledged message's id; undefined when the consumer had acknowledged all. */
+  readonly nextId?: string;
+}
+
+/** The source's durables and where each resumes. Ephemeral consumers belong to live clients: left. */
+async function sourcePositions(src: NatsConnection, stream: string): Promise<Resume[]> {
+  const jsm = await src.jetstreamManager();
+  const consumers = (await jsm.consumers.list(stream).next()).filter((c) => c.config.durable_name);
+  const lastSeq = (await jsm.streams.info(stream)).state.last_seq;
+  const resumes: Resume[] = [];
+  for (const info of consumers) {
+    const floor = info.ack_floor.stream_seq;
+    resumes.push({ info, ...(floor < lastSeq ? { nextId: await firstIdFrom(src, stream, floor + 1) } : {}) });
+  }
+  return resumes;
+}
+
+/** The id of the first message at or after `seq` (a floor's next may be deleted or expired). */
+async function firstIdFrom(nc: NatsConnection, stream: string, seq: number): Promise<string> {
+  const consumer = await nc.jetstream().consumers.get(stream, {
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: seq,
+  });
+  try {
+    const m = await consumer.next({ expires: 5000 });
+    if (m === null) {
+      throw new Error(`no message of ${stream} at or after sequence ${seq} arrived within 5 s`);
+    }
+    return messageId(m.subject, m.data, m.headers);
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
+}
+
+/** Destination sequences of the wanted ids, and of the source's last message (for "acked all"). */
+async function destinationSequences(
+  dst: NatsConnection,
+  stream: string,
+  wanted: ReadonlySet<string>,
+): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  if (wanted.size === 0) return found;
+  await scanStream(dst, stream, (m) => {
+    const id = messageId(m.subject, m.data, m.headers);
+    if (wanted.has(id)) found.set(id, m.seq);
+  });
+  return found;
+}
+
+/** The source's configuration, started at `startSeq`; replicas follow the destination stream. */
+function carriedConfig(config: ConsumerConfig, startSeq: number): Partial<ConsumerConfig> {
+  const { deliver_policy, opt_start_seq, opt_start_time, num_replicas, ...rest } = config;
+  return { ...rest, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq };
+}
+
+/**
+ * Carries every durable of `stream` from `src` to `dst`. Run it with the publishers paused and
+ * every source message already at the destination; the applications' consumers still read the
+ * source until they are pointed at the destination, so what they acknowledge after this call is
+ * delivered there once more.
+ */
+export async function carryConsumerPositions(
+  src: NatsConnection,
+  dst: NatsConnection,
+  stream: string,
+  log: (line: string) => void = () => {},
+): Promise<CarriedPosition[]> {
+  const resumes = await sourcePositions(src, stream);
+  if (resumes.length === 0) return [];
+  const srcJsm = await src.jetstreamManager();
+  const srcLast = (await srcJsm.streams.info(stream)).state.last_seq;
+  // "Acknowledged all" resumes after the source's last message, found at the destination by id.
+  const lastId = srcLast > 0 ? await firstIdFrom(src, stream, srcLast) : undefined;
+  const wanted = new Set([
+    ...resumes.flatMap((r) => (r.nextId ? [r.nextId] : [])),
+    ...(lastId ? [lastId] : []),
+  ]);
+  const seqs = await destinationSequences(dst, stream, wanted);
+  const dstJsm = await dst.jetstreamManager();
+  const dstLast = (await dstJsm.streams.info(stream)).state.last_seq;
+  const carried: CarriedPosition[] = [];
+  for (const { info, nextId } of resumes) {
+    const durable = info.config.durable_name as string;
+    const id = nextId ?? lastId;
+    const at = id === undefined ? undefined : seqs.get(id);
+    if (id !== undefined && at === undefined) {
+      throw new Error(
+        `consumer ${durable}: message "${id}" of ${stream} is not at the destination, so its position cannot be carried; copy the messages first (run with --resume)`,
+      );
+    }
+    const startSeq = at === undefined ? dstLast + 1 : nextId === undefined ? at + 1 : at;
+    await dstJsm.consumers.delete(stream, durable).catch(() => false);
+    await dstJsm.consumers.add(stream, carriedConfig(info.config, startSeq));
+    const now = await dstJsm.consumers.info(stream, durable);
+    const position: CarriedPosition = {
+      durable,
+      sourceAckFloor: info.ack_floor.stream_seq,
+      nextId: nextId ?? "",
+      destinationStartSeq: startSeq,
+      destinationAckFloor: now.ack_floor.stream_seq,
+      redelivered: Math.max(0, info.delivered.stream_seq - info.ack_floor.stream_seq),
+    };
+    log(
+      `${durable}: acknowledged up to source sequence ${position.sourceAckFloor}; starts at destination sequence ${startSeq}${nextId ? ` (message ${nextId})` : " (after the last message)"}, ${position.redelivered} in flight delivered again`,
+    );
+    carried.push(position);
+  }
+  return carried;
+}
