@@ -17,6 +17,17 @@ export interface BackupDigests {
   readonly meta_sha256: string;
   /** Whether the consumers and their positions are in the data (absent: an older backup). */
   readonly consumers_included?: boolean;
+  /**
+   * Each durable consumer's ack floor (stream sequence), read just before the snapshot: the
+   * snapshot holds it or a later one. A restore and `stream verify` check every one came back at
+   * least there. Absent in older backups and with `--no-consumers`.
+   */
+  readonly consumer_positions?: readonly ConsumerPosition[];
+}
+
+export interface ConsumerPosition {
+  readonly name: string;
+  readonly ack_floor: number;
 }
 
 /** JSON with object keys sorted at every level: the same value always gives the same text. */

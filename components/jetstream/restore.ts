@@ -18,7 +18,8 @@ import { lstat, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { NatsConnection } from "nats";
 import { type BackupDigests, fileDigest, metaDigest } from "./backupDigests";
-import { AkiraNatsError } from "./errors";
+import { verifyPositions } from "./durablePositions";
+import { AkiraNatsError, JsErrCode } from "./errors";
 import {
   assertStreamName,
   decodeJson,
@@ -30,6 +31,7 @@ import {
   streamExists,
   streamInfoRaw,
 } from "./jsApiRequest";
+import { metaGroup } from "./peers";
 import { quarantineOf, quarantineStream, quarantineSubject } from "./quarantine";
 import { countReadable } from "./readBack";
 import { waitReplicasCurrent } from "./replicas";
@@ -81,6 +83,8 @@ export interface RestoreResult {
    * (see {@link verifyState}). 0 for a backup of a quiet stream.
    */
   readonly publishedDuringSnapshot: number;
+  /** Durable consumers found at (or past) the ack floor the backup recorded for them. */
+  readonly consumersChecked: number;
   /** `"N messages published while the snapshot ran"` when that is more than 0. */
   readonly note?: string;
   /** An earlier run restored the stream; this one waited for its replicas and checked it. */
@@ -192,6 +196,15 @@ export async function restoreStream(
     );
   }
   const replicas = replicasWanted(opts, meta);
+  if (opts.systemConnection !== undefined && replicas > 1) {
+    const { clusterSize } = await metaGroup(opts.systemConnection);
+    if (replicas > clusterSize) {
+      throw new AkiraNatsError(
+        "bad-replicas",
+        `cannot restore ${name} with ${replicas} replicas into a cluster of ${clusterSize} JetStream servers: each copy needs its own server; nothing was sent. Restore with --replicas ${clusterSize} or fewer`,
+      );
+    }
+  }
   // Stored bytes are the state's, not the compressed upload's.
   assertRoomFor(
     await storageRoom(nc, opts.systemConnection),
@@ -205,7 +218,15 @@ export async function restoreStream(
     `$JS.API.STREAM.RESTORE.${name}`,
     { config, state: meta.state },
     { timeoutMs: 10_000, stream: name },
-  );
+  ).catch((err: unknown) => {
+    // The server places the copies before it takes any data: too few peers is refused here.
+    if ((err as AkiraNatsError).code !== `js-${JsErrCode.NoSuitablePeers}`) throw err;
+    throw new AkiraNatsError(
+      "bad-replicas",
+      `cannot restore ${name} with ${replicas} replicas: fewer than ${replicas} JetStream servers of the cluster can take a copy now (akira-nats server list shows them); nothing was sent. Restore with --replicas at most the cluster size, or bring the missing servers back`,
+      { cause: err },
+    );
+  });
   if (typeof start.deliver_subject !== "string") {
     throw new AkiraNatsError(
       "restore-failed",
@@ -247,7 +268,7 @@ async function finishRestore(
       );
     });
   }
-  const extra = await verifyOrQuarantine(nc, name, meta, state);
+  const { extra, consumersChecked } = await verifyOrQuarantine(nc, name, meta, state);
   const notes = extra > 0 ? [`${extra} messages published while the snapshot ran`] : [];
   return {
     stream: name,
@@ -258,6 +279,7 @@ async function finishRestore(
     bytes: state.bytes,
     dataBytes: bytesTotal,
     publishedDuringSnapshot: extra,
+    consumersChecked,
     ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
     ...(resumed === undefined ? {} : { resumed: true }),
     serverStorageChecked: resumed === undefined && opts.systemConnection !== undefined,
@@ -283,12 +305,13 @@ async function verifyOrQuarantine(
   name: string,
   meta: BackupMeta,
   state: StreamStateJson,
-): Promise<number> {
+): Promise<{ extra: number; consumersChecked: number }> {
   try {
     const limited = streamHasLimits(meta.config);
     const extra = verifyState(name, meta.state, state, limited);
     await verifyReadable(nc, name, meta.state, state, limited);
-    return extra;
+    const consumersChecked = await verifyPositions(nc, name, meta.akira_nats?.consumer_positions ?? []);
+    return { extra, consumersChecked };
   } catch (err) {
     if (!(err instanceof AkiraNatsError) || err.code !== "restore-mismatch") throw err;
     await quarantineStream(nc, name, err.message);

@@ -35,6 +35,7 @@ import { writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { createInbox, type Msg, type NatsConnection } from "nats";
 import { type BackupDigests, metaDigest } from "./backupDigests";
+import { durablePositions } from "./durablePositions";
 import { AkiraNatsError } from "./errors";
 import {
   assertStreamName,
@@ -125,6 +126,8 @@ export async function backupStream(
   const out = createWriteStream(join(work, BACKUP_DATA_FILE), { mode: 0o600 });
   const includeConsumers = opts.includeConsumers ?? true;
   try {
+    // Read before the snapshot: the snapshot then holds these positions or later ones.
+    const positions = includeConsumers ? await durablePositions(nc, stream) : undefined;
     const { response, dataBytes, chunks, sha256 } = await receiveSnapshot(nc, stream, out, {
       ...opts,
       includeConsumers,
@@ -134,6 +137,7 @@ export async function backupStream(
       data_bytes: dataBytes,
       meta_sha256: metaDigest(response.config, response.state),
       consumers_included: includeConsumers,
+      ...(positions === undefined ? {} : { consumer_positions: positions }),
     };
     // natscli's layout plus the server's version (its decoder ignores extra keys): a restore on
     // an older line can then refuse a snapshot format it cannot read, before uploading anything.

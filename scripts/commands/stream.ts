@@ -12,7 +12,7 @@ import {
   streamInfoRaw,
 } from "../../components/jetstream/jsApiRequest";
 import { releaseStream } from "../../components/jetstream/quarantine";
-import { restoreStream } from "../../components/jetstream/restore";
+import { type RestoreResult, restoreStream } from "../../components/jetstream/restore";
 import { backupStream } from "../../components/jetstream/snapshot";
 import {
   type ConnectionFlags,
@@ -37,6 +37,20 @@ async function withConnection<T>(flags: ConnectionFlags, fn: (nc: NatsConnection
   } finally {
     await nc.close();
   }
+}
+
+/** The restore's one result line: what came back, what was checked, and what was not. */
+function restoredLine(r: RestoreResult, dir: string): string {
+  const checked = [
+    `matching backup.json${r.note ? ` (plus ${r.note})` : ""}`,
+    ...(r.consumersChecked > 0 ? [`${formatCount(r.consumersChecked)} consumer position(s) checked`] : []),
+    ...(r.resumed ? ["restored by an earlier run and checked now"] : []),
+  ].join(", ");
+  const unchecked =
+    r.serverStorageChecked || r.resumed
+      ? ""
+      : "; each server's storage was not checked first (pass --system-password or NATS_SYSTEM_PASSWORD)";
+  return `Restored stream ${r.stream} (R${r.replicas}) from ${dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)}, ${checked}, in ${formatDuration(r.durationMs)}${unchecked}\n`;
 }
 
 interface SystemFlags {
@@ -136,11 +150,7 @@ export function registerStreamCommands(program: Command): void {
         }),
       ),
     ).finally(() => bar.finish());
-    process.stdout.write(
-      flags.json
-        ? renderJson(r)
-        : `Restored stream ${r.stream} (R${r.replicas}) from ${dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)}, matching backup.json${r.note ? ` (plus ${r.note})` : ""}${r.resumed ? ", restored by an earlier run and checked now" : ""}, in ${formatDuration(r.durationMs)}${r.serverStorageChecked || r.resumed ? "" : " (each server's storage was not checked: pass --system-password or NATS_SYSTEM_PASSWORD)"}\n`,
-    );
+    process.stdout.write(flags.json ? renderJson(r) : restoredLine(r, dir));
   });
 
   withConnectionFlags(

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import type { NatsConnection } from "nats";
+import { verifyPositions } from "../../components/jetstream/durablePositions";
 import { AkiraNatsError } from "../../components/jetstream/errors";
 import { streamInfoRaw } from "../../components/jetstream/jsApiRequest";
 import { quarantineOf } from "../../components/jetstream/quarantine";
@@ -27,7 +28,12 @@ export interface VerifyReport {
   readonly publishedSince: number;
   /** Whether the backup's digests could be checked (natscli's backups have none). */
   readonly digestsChecked: boolean;
-  readonly consumers: { readonly backup: number; readonly live: number } | null;
+  /** With consumers in the backup: how many there and here, and positions found at or past the recorded ones. */
+  readonly consumers: {
+    readonly backup: number;
+    readonly live: number;
+    readonly positionsChecked: number;
+  } | null;
 }
 
 export async function verifyBackupAgainstStream(nc: NatsConnection, dir: string): Promise<VerifyReport> {
@@ -56,11 +62,12 @@ export async function verifyBackupAgainstStream(nc: NatsConnection, dir: string)
       `stream ${name} has ${consumers.live} consumers, the backup ${consumers.backup}: restore them from the backup (a new stream restored from it) or recreate them`,
     );
   }
+  const positionsChecked = await verifyPositions(nc, name, meta.akira_nats?.consumer_positions ?? []);
   return {
     stream: name,
     readable,
     publishedSince: extra,
     digestsChecked: meta.akira_nats !== undefined,
-    consumers,
+    consumers: consumers === null ? null : { ...consumers, positionsChecked },
   };
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,6 +13,7 @@ import { AckPolicy, type NatsConnection } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
 import { AkiraNatsError } from "../../components/jetstream/errors";
 import { streamInfoRaw } from "../../components/jetstream/jsApiRequest";
+import { quarantineOf } from "../../components/jetstream/quarantine";
 import { restoreStream } from "../../components/jetstream/restore";
 import { backupStream } from "../../components/jetstream/snapshot";
 import { freePort, type LocalDeployment } from "../../scripts/local/localNats";
@@ -173,13 +174,39 @@ describe("backups - integrity (pilot)", () => {
     const r2 = await backupStream(nc, "BILLED", without, { includeConsumers: false });
     assert.deepEqual([r1.consumers, r1.consumersIncluded, r2.consumersIncluded], [1, true, false]);
 
+    // backup.json records the position the snapshot holds (or an earlier one).
+    const recorded = JSON.parse(readFileSync(join(withConsumers, "backup.json"), "utf8")).akira_nats;
+    assert.deepEqual(recorded.consumer_positions, [{ name: "billing", ack_floor: 1000 }]);
+    assert.equal(
+      JSON.parse(readFileSync(join(without, "backup.json"), "utf8")).akira_nats.consumer_positions,
+      undefined,
+    );
+
     await jsm.streams.delete("BILLED");
-    await restoreStream(nc, withConsumers);
+    const restored = await restoreStream(nc, withConsumers);
+    assert.equal(restored.consumersChecked, 1);
     const back = await jsm.consumers.info("BILLED", "billing");
     assert.deepEqual(
       [back.ack_floor.stream_seq, back.num_pending + back.num_ack_pending, back.config.durable_name],
       [1000, 4000, "billing"],
     );
+
+    // A consumer that comes back behind what backup.json recorded fails the check: here the
+    // record says 1,200 (positions are not in the digests: a backup taken under acks may record
+    // less than its snapshot holds, never more).
+    const ahead = join(tempDir(t), "ahead");
+    cpSync(withConsumers, ahead, { recursive: true });
+    const meta = JSON.parse(readFileSync(join(ahead, "backup.json"), "utf8"));
+    meta.akira_nats.consumer_positions = [{ name: "billing", ack_floor: 1200 }];
+    writeFileSync(join(ahead, "backup.json"), JSON.stringify(meta));
+    await jsm.streams.delete("BILLED");
+    const err = await restoreStream(nc, ahead).catch((e) => e);
+    assert.equal(err.code, "restore-mismatch");
+    assert.equal(
+      err.message.split("; the stream was quarantined")[0],
+      "stream BILLED: durable consumer billing is at ack floor 1000, the backup recorded 1200; it would deliver 200 processed messages again",
+    );
+    assert.notEqual(quarantineOf((await streamInfoRaw(nc, "BILLED")).config), undefined);
 
     await jsm.streams.delete("BILLED");
     await restoreStream(nc, without);
@@ -465,7 +492,7 @@ describe("stream verify - a live stream against a backup, at any later time (pil
       readable: 3_000,
       publishedSince: 5,
       digestsChecked: true,
-      consumers: { backup: 0, live: 0 },
+      consumers: { backup: 0, live: 0, positionsChecked: 0 },
     });
 
     assert.equal(await jsm.streams.deleteMessage("VERIFIED", 1_500), true);

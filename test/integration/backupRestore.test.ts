@@ -131,6 +131,7 @@ describe("stream backup and restore - 3-node cluster", () => {
       data_bytes: data.length,
       meta_sha256: metaDigest(meta.config, meta.state),
       consumers_included: true,
+      consumer_positions: [],
     });
     assert.deepEqual(backup.digests, meta.akira_nats);
     assert.equal(meta.server_version, nc.info?.version);
@@ -178,6 +179,27 @@ describe("stream backup and restore - 3-node cluster", () => {
         "stream EXISTS already exists: it was left untouched; to replace it, back it up (akira-nats stream backup EXISTS <new-dir>), delete it, then restore again",
     });
     assert.deepEqual((await streamInfoRaw(nc, "EXISTS")).state, before.state);
+  });
+
+  it("more replicas than the cluster has servers - refused before upload, with and without the system account", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "FIVE", subjects: ["five.>"] });
+    await fill(cluster, nc, "FIVE", 10);
+    const dir = join(tempDir(t), "five");
+    await backupStream(nc, "FIVE", dir);
+    await jsm.streams.delete("FIVE");
+    await assert.rejects(restoreStream(nc, dir, { replicas: 5, systemConnection: sys }), {
+      code: "bad-replicas",
+      message:
+        "cannot restore FIVE with 5 replicas into a cluster of 3 JetStream servers: each copy needs its own server; nothing was sent. Restore with --replicas 3 or fewer",
+    });
+    // Without the system account the size is unknown; the server's refusal is read the same way.
+    await assert.rejects(restoreStream(nc, dir, { replicas: 5 }), {
+      code: "bad-replicas",
+      message:
+        "cannot restore FIVE with 5 replicas: fewer than 5 JetStream servers of the cluster can take a copy now (akira-nats server list shows them); nothing was sent. Restore with --replicas at most the cluster size, or bring the missing servers back",
+    });
+    await assert.rejects(streamInfoRaw(nc, "FIVE"), { code: "stream-not-found" });
   });
 
   it("memory stream - refused, nothing written", async () => {

@@ -53,7 +53,7 @@ describe("akira-nats stream/server CLI - exit codes and one-line errors (pilot)"
     assert.match(
       restore.stdout,
       new RegExp(
-        `^Restored stream CLI_CDR \\(R1\\) from ${dir}: 50 messages, sequences 1\\.\\.50, \\d+\\.\\d KiB, matching backup\\.json, in \\d+\\.\\ds\\n$`,
+        `^Restored stream CLI_CDR \\(R1\\) from ${dir}: 50 messages, sequences 1\\.\\.50, \\d+\\.\\d KiB, matching backup\\.json, in \\d+\\.\\ds; each server's storage was not checked first \\(pass --system-password or NATS_SYSTEM_PASSWORD\\)\\n$`,
       ),
     );
     const again = await runCli(["stream", "restore", dir], env);
