@@ -10,6 +10,7 @@ import { isIP } from "node:net";
 import { utils } from "ssh2";
 import { z } from "zod";
 import { type Cidr, cidr, cidrContains, isNetworkAddress, networkOf, parseCidr } from "./configCidr";
+import { MAX_REPLICAS } from "./jetstream/streamRules";
 import { vulnerablePinReason } from "./natsAdvisories";
 import { HETZNER_LOCATIONS, SERVER_TYPES } from "./serverTypes";
 
@@ -111,8 +112,6 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 // Hetzner's largest spread placement group holds 10 servers; the largest odd count is 9.
 export const MAX_NODES = 9;
-/** JetStream refuses more than 5 replicas. */
-export const MAX_REPLICAS = 5;
 export const MIN_PASSWORD_LENGTH = 16;
 
 function hasControlCharacter(text: string): boolean {

@@ -9,7 +9,10 @@ import type { NatsConnection } from "nats";
 import { openAdminTunnel, targetFromUrl } from "./adminTunnel";
 import { connectNats, serverList } from "./jetstream/connection";
 import { AkiraNatsError } from "./jetstream/errors";
-import { changeReplicas, MAX_REPLICAS } from "./jetstream/replicas";
+import { replicaCurrent } from "./jetstream/health";
+import { jsApiRequest } from "./jetstream/jsApiRequest";
+import { changeReplicas } from "./jetstream/replicas";
+import { MAX_REPLICAS, streamNameProblem, validReplicas } from "./jetstream/streamRules";
 import {
   createStream,
   DECLARED_FIELDS,
@@ -17,7 +20,6 @@ import {
   declaredFromConfig,
   diffDeclared,
   findStream,
-  jsApi,
   type StreamSnapshot,
   updateStream,
 } from "./jetstream/streams";
@@ -93,8 +95,6 @@ export interface ProviderDeps {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-const STREAM_NAME = /^[^\s.*>/\\]+$/;
-
 /**
  * TLS for the servers: required when the stack's nodes serve it (a CA is given, or the URLs are
  * `tls://`; through the tunnel the forwarded URLs are plain `nats://127.0.0.1:<port>`, so the CA
@@ -108,14 +108,10 @@ function tlsOf(inputs: StreamInputs): { tls?: { ca: string } } {
 export function checkInputs(news: Partial<StreamInputs>): pulumi.dynamic.CheckFailure[] {
   const failures: pulumi.dynamic.CheckFailure[] = [];
   const fail = (property: string, reason: string) => failures.push({ property, reason });
-  if (typeof news.streamName !== "string" || !STREAM_NAME.test(news.streamName)) {
+  if (typeof news.streamName !== "string" || streamNameProblem(news.streamName) !== undefined) {
     fail("streamName", "a stream name without spaces, dots, *, >, / or \\ is required (e.g. AKIRA_CDR)");
   }
-  if (
-    !Number.isInteger(news.replicas) ||
-    (news.replicas as number) < 1 ||
-    (news.replicas as number) > MAX_REPLICAS
-  ) {
+  if (!validReplicas(news.replicas)) {
     fail(
       "replicas",
       `an integer from 1 to ${MAX_REPLICAS} is required, got ${JSON.stringify(news.replicas)}`,
@@ -164,7 +160,7 @@ export function toOutputs(inputs: StreamInputs, snap: StreamSnapshot): StreamOut
     messages: snap.state.messages,
     bytes: snap.state.bytes,
     lastSeq: snap.state.lastSeq,
-    replicasCurrent: followers.every((r) => r.current && !r.offline && r.lag === 0),
+    replicasCurrent: followers.every((r) => replicaCurrent(r)),
   };
 }
 
@@ -322,7 +318,7 @@ export function createStreamProvider(deps: ProviderDeps = {}) {
           log(
             `${name}: allowRecreate: deleting the ${live.config.storage} stream (${live.state.messages} messages) to recreate it with ${inputs.storage} storage`,
           );
-          await jsApi(c.nc, `STREAM.DELETE.${name}`, undefined, { stream: name });
+          await jsApiRequest(c.nc, `$JS.API.STREAM.DELETE.${name}`, undefined, { stream: name });
           live = undefined;
           recreating = true;
         }
@@ -380,7 +376,7 @@ export function createStreamProvider(deps: ProviderDeps = {}) {
         const snap = await findStream(c.nc, id);
         if (snap === undefined) return;
         log(`${id}: allowDelete: deleting the stream and its ${snap.state.messages} messages`);
-        await jsApi(c.nc, `STREAM.DELETE.${id}`, undefined, { stream: id });
+        await jsApiRequest(c.nc, `$JS.API.STREAM.DELETE.${id}`, undefined, { stream: id });
       });
     },
   };

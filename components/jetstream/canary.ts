@@ -10,7 +10,7 @@
  */
 import type { NatsConnection } from "nats";
 import { AkiraNatsError } from "./errors";
-import { jsApi } from "./streams";
+import { jsApiRequest } from "./jsApiRequest";
 
 export const CANARY_HEADER = "Akira-Canary";
 export const CANARY_TOKEN = "_akira_canary";
@@ -76,6 +76,6 @@ export async function publishCanary(
   }
   const ackMs = Date.now() - started;
   if (opts.keep || opts.denyDelete) return { subject, seq, deleted: false, ackMs };
-  await jsApi(nc, `STREAM.MSG.DELETE.${stream}`, { seq, no_erase: true }, { stream });
+  await jsApiRequest(nc, `$JS.API.STREAM.MSG.DELETE.${stream}`, { seq, no_erase: true }, { stream });
   return { subject, seq, deleted: true, ackMs };
 }

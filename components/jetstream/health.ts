@@ -38,3 +38,42 @@ export function describeReplica(r: ReplicaReport): string {
 export function allReplicasCurrent(followers: readonly ReplicaReport[], replicas: number): boolean {
   return followers.length === replicas - 1 && followers.every((r) => replicaCurrent(r));
 }
+
+/** How far a copy of a stream has come: a server's own `/jsz` view, or the leader's state. */
+export interface CopyState {
+  readonly messages: number;
+  readonly lastSeq: number;
+}
+
+/**
+ * The one definition of "copies agree": the same last sequence and message count. The leader's
+ * `current` alone is not enough on 2.9.10: a SIGKILLed leader can come back without messages it
+ * had acknowledged and still be called current with lag 0 (nats-server#2955, #4695).
+ */
+export function sameCopy(a: CopyState, b: CopyState): boolean {
+  return a.lastSeq === b.lastSeq && a.messages === b.messages;
+}
+
+/** The copy with the highest last sequence (the first of equals); undefined for none. */
+export function mostAdvanced<C extends CopyState>(copies: readonly C[]): C | undefined {
+  return copies.reduce<C | undefined>(
+    (a, c) => (a === undefined || c.lastSeq > a.lastSeq ? c : a),
+    undefined,
+  );
+}
+
+/** How copies read in a status line: "n1 120 msgs/seq 130, n2 …". */
+export function describeCopies(copies: readonly (CopyState & { readonly server: string })[]): string {
+  return copies.map((c) => `${c.server} ${c.messages} msgs/seq ${c.lastSeq}`).join(", ");
+}
+
+/**
+ * The meta group of `nodes` servers has formed: its leader sees every other node as a current
+ * peer (`/jsz` `meta_cluster.replicas`). `/healthz` alone can be ok on every node before that.
+ */
+export function metaGroupFormed(
+  peers: readonly { readonly current: boolean; readonly offline?: boolean }[],
+  nodes: number,
+): boolean {
+  return peers.length === nodes - 1 && peers.every(peerCurrent);
+}

@@ -4,7 +4,7 @@
  * state exactly as sent (so `nats stream restore` reads it), so these calls stay close to the wire.
  */
 import type { NatsConnection } from "nats";
-import { AkiraNatsError, fromApiError, StreamNotFoundError } from "./errors";
+import { AkiraNatsError, type ApiErrorContext, fromApiError, StreamNotFoundError } from "./errors";
 
 /** The fields of a JetStream API response this project reads; everything else is passed through. */
 export interface JsApiResponse {
@@ -82,41 +82,48 @@ export function encodeJson(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));
 }
 
+/** How long any JetStream API request waits for its answer unless the caller says otherwise. */
+export const JS_API_TIMEOUT_MS = 10_000;
+
 /**
- * One JetStream API request. API errors become typed errors ({@link fromApiError}); "no responders"
- * means JetStream is off for this user's account, and says so.
+ * The one way this project asks the JetStream API. API errors become typed errors carrying the
+ * server's code (errors.ts `fromApiError`, as nats.js does with its `jserrors`); "no responders"
+ * means JetStream is off for this user's account or the cluster has no meta leader yet, and a
+ * timeout says how long it waited. Both keep the transport error as `cause`, which
+ * `retryTransient` (waitFor.ts) reads to try again.
  */
 export async function jsApiRequest<T extends JsApiResponse>(
   nc: NatsConnection,
   subject: string,
   body: unknown,
-  opts: { readonly timeoutMs?: number; readonly stream?: string } = {},
+  opts: { readonly timeoutMs?: number } & ApiErrorContext = {},
 ): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? JS_API_TIMEOUT_MS;
   let msg: Awaited<ReturnType<NatsConnection["request"]>>;
   try {
     msg = await nc.request(subject, body === undefined ? new Uint8Array() : encodeJson(body), {
-      timeout: opts.timeoutMs ?? 5000,
+      timeout: timeoutMs,
     });
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === "503") {
       throw new AkiraNatsError(
         "jetstream-unavailable",
-        `JetStream did not answer ${subject} (no responders): JetStream is off for this account or the server is not ready; check the user (--user) and \`akira-nats server list\``,
+        `JetStream did not answer ${subject} (no responders): JetStream is off for this account or the cluster has no meta leader yet; check the user (--user) and \`akira-nats server list\``,
         { cause: err },
       );
     }
     if (code === "TIMEOUT") {
       throw new AkiraNatsError(
         "timeout",
-        `JetStream did not answer ${subject} within ${opts.timeoutMs ?? 5000} ms: the cluster may have no meta leader (check \`akira-nats server list\`)`,
+        `JetStream did not answer ${subject} within ${timeoutMs} ms: the cluster may have no meta leader (check \`akira-nats server list\`)`,
         { cause: err },
       );
     }
     throw err;
   }
   const res = decodeJson<T>(msg.data, subject);
-  if (res.error !== undefined) throw fromApiError(res.error, { stream: opts.stream });
+  if (res.error !== undefined) throw fromApiError(res.error, opts);
   return res;
 }
 
@@ -146,15 +153,5 @@ export async function streamExists(nc: NatsConnection, stream: string, timeoutMs
   } catch (err) {
     if (err instanceof StreamNotFoundError) return false;
     throw err;
-  }
-}
-
-/** Stream names as JetStream accepts them in API subjects (no `.`, `*`, `>`, whitespace). */
-export function assertStreamName(name: string): void {
-  if (name.length === 0 || /[.*>\s/\\]/.test(name)) {
-    throw new AkiraNatsError(
-      "bad-stream-name",
-      `invalid stream name "${name}": a stream name may not be empty or contain '.', '*', '>', '/', '\\' or whitespace`,
-    );
   }
 }

@@ -9,12 +9,12 @@ import type { NatsConnection } from "nats";
 import { CLIENT_ACCOUNT } from "../natsConf";
 import { type CanaryResult, publishCanary } from "./canary";
 import { AkiraNatsError, fromApiError, JsErrCode } from "./errors";
-import { allReplicasCurrent, describeReplica } from "./health";
+import { allReplicasCurrent, describeCopies, describeReplica, sameCopy } from "./health";
+import { jsApiRequest } from "./jsApiRequest";
 import { metaGroup, type StreamCopy, streamCopies, unavailablePeers } from "./peers";
-import { jsApi, type StreamSnapshot, streamSnapshotInfo, updateStream } from "./streams";
-
-/** JetStream allows 1 to 5 replicas. */
-export const MAX_REPLICAS = 5;
+import { MAX_REPLICAS, validReplicas } from "./streamRules";
+import { type StreamSnapshot, streamSnapshotInfo, updateStream } from "./streams";
+import { waitFor } from "./waitFor";
 
 export type ReplicaPhase = "preflight" | "leader" | "update" | "catch-up" | "canary" | "done";
 
@@ -66,8 +66,6 @@ export interface ChangeReplicasResult {
   readonly elapsedMs: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Preflight, one update, wait current (and the wanted leader), canary. */
 export async function changeReplicas(
   nc: NatsConnection,
@@ -78,7 +76,7 @@ export async function changeReplicas(
   const started = Date.now();
   const deadline = started + opts.timeoutMs;
   const progress = opts.onProgress ?? (() => {});
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
+  if (!validReplicas(replicas)) {
     throw new AkiraNatsError(
       "bad-replicas",
       `replicas for ${stream} must be an integer from 1 to ${MAX_REPLICAS}, got ${replicas}`,
@@ -113,7 +111,7 @@ export async function changeReplicas(
     await updateStream(nc, stream, { replicas }, { unavailablePeers: unavailable });
   }
   const remaining = Math.max(1, deadline - Date.now());
-  const { snapshot, copies } = await waitCurrent(nc, stream, replicas, {
+  const { snapshot, copies } = await waitSettled(nc, stream, replicas, {
     ...opts,
     timeoutMs: remaining,
     leader: keepPeer ?? opts.leader,
@@ -213,7 +211,8 @@ export async function stepLeaderTo(
       phase: "leader",
       message: `${stream}: moving leadership from ${leader ?? "(none)"} to ${peer} (step-down ${attempt + 1})`,
     });
-    if (leader !== undefined) await jsApi(nc, `STREAM.LEADER.STEPDOWN.${stream}`, undefined, { stream });
+    if (leader !== undefined)
+      await jsApiRequest(nc, `$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { stream });
     await waitNewLeader(nc, stream, leader, opts.deadline);
   }
   throw new AkiraNatsError(
@@ -222,12 +221,15 @@ export async function stepLeaderTo(
   );
 }
 
+/** Waits (until `deadline`, then gives up quietly: the caller looks again) for a leader other than `old`. */
 async function waitNewLeader(nc: NatsConnection, stream: string, old: string | undefined, deadline: number) {
-  while (Date.now() < deadline) {
-    await sleep(200);
-    const leader = (await streamSnapshotInfo(nc, stream).catch(() => undefined))?.cluster?.leader;
-    if (leader !== undefined && leader !== old) return;
-  }
+  await waitFor(
+    async () => {
+      const leader = (await streamSnapshotInfo(nc, stream))?.cluster?.leader;
+      return leader !== undefined && leader !== old ? leader : undefined;
+    },
+    { timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 200, what: `a new leader of ${stream}` },
+  ).catch(() => undefined);
 }
 
 /** Resolves once a leader and R−1 current replicas with zero lag hold the stream. */
@@ -237,53 +239,52 @@ export async function waitReplicasCurrent(
   replicas: number,
   opts: WaitCurrentOptions,
 ): Promise<StreamSnapshot> {
-  return (await waitCurrent(nc, stream, replicas, opts)).snapshot;
+  return (await waitSettled(nc, stream, replicas, opts)).snapshot;
 }
 
-async function waitCurrent(
+async function waitSettled(
   nc: NatsConnection,
   stream: string,
   replicas: number,
   opts: WaitCurrentOptions,
 ): Promise<{ snapshot: StreamSnapshot; copies?: StreamCopy[] }> {
-  const deadline = Date.now() + opts.timeoutMs;
-  let lastMessage = "";
+  let status = "waiting for stream info";
   let lastReport = 0;
-  for (;;) {
-    const snap = await streamSnapshotInfo(nc, stream).catch((err) => {
-      // During an election stream info can briefly fail; the deadline still bounds the wait.
-      if (Date.now() > deadline) throw err;
-      return undefined;
-    });
-    let status = "waiting for stream info";
-    if (snap !== undefined) {
-      const verdict = judge(snap, replicas, opts.leader);
-      status = verdict.status;
-      if (verdict.ok) {
-        if (opts.systemConnection === undefined) return { snapshot: snap };
-        const copies = await streamCopies(opts.systemConnection, opts.account ?? CLIENT_ACCOUNT, stream, {
-          expectServers: opts.expectServers,
-        });
-        const behind = copies.filter(
-          (c) => c.lastSeq !== snap.state.lastSeq || c.messages !== snap.state.messages,
-        );
-        if (copies.length === replicas && behind.length === 0) return { snapshot: snap, copies };
-        status = `copies: ${copies.map((c) => `${c.server} ${c.messages} msgs/seq ${c.lastSeq}`).join(", ")}; leader has ${snap.state.messages}/seq ${snap.state.lastSeq}`;
-      }
-    }
-    if (Date.now() > deadline) {
-      throw new AkiraNatsError(
-        "replicas-timeout",
-        `${stream} did not reach ${replicas} current replica(s) within ${opts.timeoutMs} ms (last seen: ${status}): the update was sent; check akira-nats server list and the nats-server logs, then re-run to wait again`,
-      );
-    }
-    if (status !== lastMessage || Date.now() - lastReport > 5000) {
-      opts.onProgress?.({ phase: "catch-up", message: `${stream}: ${status}` });
-      lastMessage = status;
+  const report = (next: string) => {
+    if (next !== status || Date.now() - lastReport > 5000) {
+      opts.onProgress?.({ phase: "catch-up", message: `${stream}: ${next}` });
       lastReport = Date.now();
     }
-    await sleep(opts.pollMs ?? 250);
-  }
+    status = next;
+  };
+  const settled = async () => {
+    // During an election stream info can briefly fail: waitFor tries again until the deadline.
+    const snap = await streamSnapshotInfo(nc, stream);
+    const verdict = judge(snap, replicas, opts.leader);
+    if (!verdict.ok) {
+      report(verdict.status);
+      return undefined;
+    }
+    if (opts.systemConnection === undefined) return { snapshot: snap };
+    const copies = await streamCopies(opts.systemConnection, opts.account ?? CLIENT_ACCOUNT, stream, {
+      expectServers: opts.expectServers,
+    });
+    if (copies.length === replicas && copies.every((c) => sameCopy(c, snap.state)))
+      return { snapshot: snap, copies };
+    report(`copies: ${describeCopies(copies)}; leader has ${snap.state.messages}/seq ${snap.state.lastSeq}`);
+    return undefined;
+  };
+  return waitFor(settled, {
+    timeoutMs: opts.timeoutMs,
+    intervalMs: opts.pollMs ?? 250,
+    what: `${stream} at ${replicas} current replica(s)`,
+  }).catch((err: Error) => {
+    throw new AkiraNatsError(
+      "replicas-timeout",
+      `${stream} did not reach ${replicas} current replica(s) within ${opts.timeoutMs} ms (last seen: ${status}): the update was sent; check akira-nats server list and the nats-server logs, then re-run to wait again`,
+      { cause: err },
+    );
+  });
 }
 
 /** Is the stream at `replicas` with a leader and every follower current? Says why not. */

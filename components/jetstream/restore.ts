@@ -21,7 +21,6 @@ import { type BackupDigests, fileDigest, metaDigest } from "./backupDigests";
 import { verifyPositions } from "./durablePositions";
 import { AkiraNatsError, JsErrCode } from "./errors";
 import {
-  assertStreamName,
   decodeJson,
   type JsApiResponse,
   jsApiRequest,
@@ -38,6 +37,7 @@ import { waitReplicasCurrent } from "./replicas";
 import { snapshotUnreadable } from "./serverLines";
 import { BACKUP_DATA_FILE, BACKUP_META_FILE } from "./snapshot";
 import { assertRoomFor, storageRoom } from "./storageRoom";
+import { assertStreamName, MAX_REPLICAS, validReplicas } from "./streamRules";
 
 export interface RestoreProgress {
   readonly bytesSent: number;
@@ -157,11 +157,11 @@ export async function restoreStream(
       `backup of ${name} has memory storage, which JetStream cannot restore`,
     );
   }
-  if (
-    opts.replicas !== undefined &&
-    (!Number.isInteger(opts.replicas) || opts.replicas < 1 || opts.replicas > 5)
-  ) {
-    throw new AkiraNatsError("bad-replicas", `replicas must be an integer from 1 to 5, got ${opts.replicas}`);
+  if (opts.replicas !== undefined && !validReplicas(opts.replicas)) {
+    throw new AkiraNatsError(
+      "bad-replicas",
+      `replicas must be an integer from 1 to ${MAX_REPLICAS}, got ${opts.replicas}`,
+    );
   }
   const unreadable = snapshotUnreadable(meta.server_version, nc.info?.version);
   if (unreadable !== undefined) {

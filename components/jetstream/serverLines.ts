@@ -69,6 +69,12 @@ export interface ServerLine {
    * the start sequence; carried consumer positions report what the server says.
    */
   readonly startSequenceAckFloor: "zero" | "before-start";
+  /**
+   * Consumer config fields the line accepts that 2.9 does not: `metadata` and `filter_subjects`
+   * (2.10 and later; nats.js refuses them towards an older server). 2.15.1 also fills `metadata`
+   * with its own `_nats.*` keys, which a consumer carried to an older server must leave behind.
+   */
+  readonly consumerMetadata: boolean;
 }
 
 const LINES: readonly ServerLine[] = [
@@ -81,6 +87,7 @@ const LINES: readonly ServerLine[] = [
     snapshotMayOutrunState: true,
     snapshotFormat: 1,
     startSequenceAckFloor: "zero",
+    consumerMetadata: false,
   },
   {
     line: "2.10",
@@ -91,6 +98,7 @@ const LINES: readonly ServerLine[] = [
     snapshotMayOutrunState: true,
     snapshotFormat: 1,
     startSequenceAckFloor: "zero",
+    consumerMetadata: true,
   },
   {
     // A restarted lone node of 2.11 and later reports that it is recovering the meta layer for as
@@ -106,6 +114,7 @@ const LINES: readonly ServerLine[] = [
     snapshotMayOutrunState: false,
     snapshotFormat: 2,
     startSequenceAckFloor: "before-start",
+    consumerMetadata: true,
   },
 ];
 

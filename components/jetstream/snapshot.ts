@@ -38,7 +38,6 @@ import { type BackupDigests, metaDigest } from "./backupDigests";
 import { durablePositions } from "./durablePositions";
 import { AkiraNatsError } from "./errors";
 import {
-  assertStreamName,
   type JsApiResponse,
   jsApiRequest,
   type StreamConfigJson,
@@ -46,6 +45,7 @@ import {
   streamInfoRaw,
 } from "./jsApiRequest";
 import { S2UncompressedCounter } from "./s2Frames";
+import { assertStreamName } from "./streamRules";
 
 export const BACKUP_META_FILE = "backup.json";
 export const BACKUP_DATA_FILE = "stream.tar.s2";
@@ -245,18 +245,17 @@ async function receiveSnapshot(
     );
   // Whatever reports the failure first (the subscription, the closed connection, the file), the
   // caller gets one AkiraNatsError: a dropped connection is always said the same way.
-  const fail = (err: unknown) =>
-    settle?.reject(
-      err instanceof AkiraNatsError
-        ? err
-        : lostConnection(err)
-          ? connectionLost()
-          : new AkiraNatsError(
-              "snapshot-failed",
-              `backup of ${stream} failed (${(err as Error)?.message ?? String(err)}); the partial backup was removed; retry`,
-              { cause: err },
-            ),
-    );
+  const asBackupError = (err: unknown): AkiraNatsError =>
+    err instanceof AkiraNatsError
+      ? err
+      : lostConnection(err)
+        ? connectionLost()
+        : new AkiraNatsError(
+            "snapshot-failed",
+            `backup of ${stream} failed (${(err as Error)?.message ?? String(err)}); the partial backup was removed; retry`,
+            { cause: err },
+          );
+  const fail = (err: unknown) => settle?.reject(asBackupError(err));
   const onAbort = () =>
     fail(
       new AkiraNatsError(
@@ -329,7 +328,10 @@ async function receiveSnapshot(
         jsck: opts.healthCheck ?? false,
       },
       { timeoutMs: opts.requestTimeoutMs ?? 10_000, stream },
-    );
+    ).catch((err: unknown) => {
+      // The connection can go while the request is out (the server stopped mid-backup).
+      throw asBackupError(err);
+    });
     armIdle();
     await finished;
     await closeStream(out);

@@ -12,6 +12,7 @@
 
 import type { NatsConnection } from "nats";
 import { StreamNotFoundError } from "./errors";
+import { replicaCurrent } from "./health";
 import { clusterOf, type StreamInfoJson, streamInfoRaw } from "./jsApiRequest";
 import { quarantineOf } from "./quarantine";
 
@@ -112,7 +113,8 @@ export function evaluateStream(info: StreamInfoJson, opts: StreamCheckOptions): 
 
   const offline = replicas.filter((p) => p.offline === true);
   const online = replicas.filter((p) => p.offline !== true);
-  const notCurrent = online.filter((p) => !p.current);
+  // Flagged not current by the leader, whatever its lag (lag has its own threshold above).
+  const notCurrent = online.filter((p) => !replicaCurrent(p, Number.POSITIVE_INFINITY));
   const lagged =
     opts.lagCritical === undefined ? [] : online.filter((p) => (p.lag ?? 0) > (opts.lagCritical as number));
   const inactive =

@@ -1,12 +1,12 @@
 /**
  * Stream-level JetStream operations shared by the stream resource, the CLI and the runbook:
  * read a stream's config, state and replica health in one call, create or adopt it, and compare
- * the declared settings with the live ones. Raw `$JS.API` requests keep the server's own field
- * names and error codes intact (nats-server `server/jetstream_api.go`).
+ * the declared settings with the live ones. Raw `$JS.API` requests (jsApiRequest.ts) keep the
+ * server's own field names and error codes intact (nats-server `server/jetstream_api.go`).
  */
 import type { NatsConnection } from "nats";
-import { AkiraNatsError, fromApiError, StreamNotFoundError } from "./errors";
-import { clusterOf } from "./jsApiRequest";
+import { StreamNotFoundError } from "./errors";
+import { clusterOf, type JsApiResponse, jsApiRequest } from "./jsApiRequest";
 import { retryTransient } from "./waitFor";
 
 const NANOS_PER_SECOND = 1_000_000_000;
@@ -83,45 +83,7 @@ export interface StreamSnapshot {
   };
 }
 
-interface ApiResponse {
-  error?: { code?: number; err_code?: number; description?: string };
-  [key: string]: unknown;
-}
-
-/**
- * One JetStream API request. API errors become typed errors (see errors.ts); "no responders"
- * means JetStream is not enabled for this user's account or the cluster has no meta leader.
- */
-export async function jsApi<T>(
-  nc: NatsConnection,
-  subject: string,
-  body: unknown,
-  ctx: { stream?: string; replicas?: number; unavailablePeers?: readonly string[]; timeoutMs?: number } = {},
-): Promise<T> {
-  const data = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
-  let reply: ApiResponse;
-  try {
-    const msg = await nc.request(`$JS.API.${subject}`, data, { timeout: ctx.timeoutMs ?? 10_000 });
-    reply = msg.json<ApiResponse>();
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const why =
-      code === "503"
-        ? "no JetStream responded (JetStream disabled for this account, or the cluster has no meta leader yet)"
-        : code === "TIMEOUT"
-          ? `no answer within ${ctx.timeoutMs ?? 10_000} ms`
-          : (err as Error).message;
-    throw new AkiraNatsError(
-      "js-unavailable",
-      `JetStream request ${subject} failed: ${why}: check that every node runs (akira-nats server list) and retry`,
-      { cause: err },
-    );
-  }
-  if (reply.error !== undefined) throw fromApiError(reply.error, ctx);
-  return reply as T;
-}
-
-interface ApiStreamInfo {
+interface ApiStreamInfo extends JsApiResponse {
   config: ApiStreamConfig;
   state: { messages: number; bytes: number; first_seq: number; last_seq: number; consumer_count: number };
   cluster?: {
@@ -133,7 +95,7 @@ interface ApiStreamInfo {
 
 /** Config, state and cluster view of a stream in one call. Throws {@link StreamNotFoundError}. */
 export async function streamSnapshotInfo(nc: NatsConnection, stream: string): Promise<StreamSnapshot> {
-  const info = await jsApi<ApiStreamInfo>(nc, `STREAM.INFO.${stream}`, undefined, { stream });
+  const info = await jsApiRequest<ApiStreamInfo>(nc, `$JS.API.STREAM.INFO.${stream}`, undefined, { stream });
   return toSnapshot(info);
 }
 
@@ -250,7 +212,10 @@ export async function createStream(
   // meta group elects (seen on 2.9 right after a cluster formed) is simply sent again.
   const info = await retryTransient(
     () =>
-      jsApi<ApiStreamInfo>(nc, `STREAM.CREATE.${stream}`, config, { stream, replicas: config.num_replicas }),
+      jsApiRequest<ApiStreamInfo>(nc, `$JS.API.STREAM.CREATE.${stream}`, config, {
+        stream,
+        replicas: config.num_replicas,
+      }),
     { timeoutMs: 30_000, what: `creating ${stream}` },
   );
   return toSnapshot(info);
@@ -268,7 +233,7 @@ export async function updateStream(
 ): Promise<StreamSnapshot> {
   const live = await streamSnapshotInfo(nc, stream);
   const config = applyDeclared(live.config, declared);
-  const info = await jsApi<ApiStreamInfo>(nc, `STREAM.UPDATE.${stream}`, config, {
+  const info = await jsApiRequest<ApiStreamInfo>(nc, `$JS.API.STREAM.UPDATE.${stream}`, config, {
     stream,
     replicas: config.num_replicas,
     ...ctx,

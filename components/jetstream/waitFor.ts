@@ -17,9 +17,15 @@ const describe = (opts: WaitOptions) => (typeof opts.what === "string" ? opts.wh
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Thrown by a condition that knows waiting longer cannot help (the process it waits for died). */
+export class StopWaiting extends Error {
+  override name = "StopWaiting";
+}
+
 /**
  * Resolves with the first defined value `condition` returns; rejects naming `what` and the last
- * error the condition threw (a condition may throw while the thing is not there yet).
+ * error the condition threw (a condition may throw while the thing is not there yet), or at once
+ * with a {@link StopWaiting} it threw.
  */
 export async function waitFor<T>(condition: () => Promise<T | undefined>, opts: WaitOptions): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
@@ -29,6 +35,7 @@ export async function waitFor<T>(condition: () => Promise<T | undefined>, opts: 
       const value = await condition();
       if (value !== undefined) return value;
     } catch (err) {
+      if (err instanceof StopWaiting) throw err;
       last = err;
     }
     if (Date.now() >= deadline) {

@@ -4,9 +4,9 @@
  */
 import type { Command, CommanderError } from "commander";
 import { connectNats } from "../../components/jetstream/connection";
-import { assertStreamName } from "../../components/jetstream/jsApiRequest";
 import { listServers, type ServerSummary, TooFewServersError } from "../../components/jetstream/servers";
 import { checkStream, type StreamCheckResult, unknownResult } from "../../components/jetstream/streamCheck";
+import { assertStreamName } from "../../components/jetstream/streamRules";
 import {
   type ConnectionFlags,
   connectionTarget,

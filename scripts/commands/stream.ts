@@ -5,15 +5,11 @@
 import type { Command } from "commander";
 import type { NatsConnection } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
-import {
-  assertStreamName,
-  jsApiRequest,
-  type StreamInfoJson,
-  streamInfoRaw,
-} from "../../components/jetstream/jsApiRequest";
+import { jsApiRequest, type StreamInfoJson, streamInfoRaw } from "../../components/jetstream/jsApiRequest";
 import { releaseStream } from "../../components/jetstream/quarantine";
 import { type RestoreResult, restoreStream } from "../../components/jetstream/restore";
 import { backupStream } from "../../components/jetstream/snapshot";
+import { assertStreamName, MAX_REPLICAS, validReplicas } from "../../components/jetstream/streamRules";
 import {
   type ConnectionFlags,
   connectionTarget,
@@ -79,8 +75,8 @@ async function withSystemConnection<T>(
 export function parseReplicas(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 5) {
-    throw new UsageError(`--replicas must be an integer from 1 to 5, got "${value}"`);
+  if (!/^\d+$/.test(value) || !validReplicas(n)) {
+    throw new UsageError(`--replicas must be an integer from 1 to ${MAX_REPLICAS}, got "${value}"`);
   }
   return n;
 }

@@ -8,7 +8,8 @@ import { once } from "node:events";
 import { mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { waitFor } from "../../components/jetstream/waitFor";
+import { metaGroupFormed } from "../../components/jetstream/health";
+import { StopWaiting, waitFor } from "../../components/jetstream/waitFor";
 import {
   CLIENT_PORT,
   CLIENT_USER,
@@ -172,24 +173,26 @@ export class LocalNatsNode {
   }
 
   private async waitFor(path: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let last = "no answer";
-    while (Date.now() < deadline) {
+    const ok = async () => {
       if (this.proc !== undefined && !this.running) {
-        throw new Error(
+        throw new StopWaiting(
           `nats-server ${this.spec.name} exited with ${this.proc.exitCode ?? this.proc.signalCode}:\n${this.logTail()}`,
         );
       }
       try {
         const res = await fetch(`${this.monitorUrl}${path}`, { signal: AbortSignal.timeout(1000) });
-        if (res.ok) return;
+        if (res.ok) return true;
         last = await res.text();
       } catch (err) {
         last = (err as Error).message;
       }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`nats-server ${this.spec.name}: ${path} not ok after ${timeoutMs} ms (${last})`);
+      return undefined;
+    };
+    await waitFor(ok, { timeoutMs, what: `${this.spec.name} ${path}` }).catch((err: Error) => {
+      if (err instanceof StopWaiting) throw new Error(err.message);
+      throw new Error(`nats-server ${this.spec.name}: ${path} not ok after ${timeoutMs} ms (${last})`);
+    });
   }
 }
 
@@ -373,7 +376,7 @@ async function waitMetaGroupFormed(nodes: readonly LocalNatsNode[], timeoutMs: n
     const res = await fetch(`${n.monitorUrl}/jsz?leader-only=true`, { signal: AbortSignal.timeout(1000) });
     if (!res.ok) return false;
     const replicas = ((await res.json()) as MetaClusterJsz).meta_cluster?.replicas ?? [];
-    return replicas.length === nodes.length - 1 && replicas.every((r) => r.current && r.offline !== true);
+    return metaGroupFormed(replicas, nodes.length);
   };
   await waitFor(
     async () => {

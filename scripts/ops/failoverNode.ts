@@ -4,9 +4,12 @@
  */
 import type { NatsConnection } from "nats";
 import { AkiraNatsError } from "../../components/jetstream/errors";
+import { describeCopies, mostAdvanced, sameCopy } from "../../components/jetstream/health";
+import { type JsApiResponse, jsApiRequest } from "../../components/jetstream/jsApiRequest";
 import { metaGroup, streamCopies } from "../../components/jetstream/peers";
 import { pingServers } from "../../components/jetstream/servers";
-import { jsApi, streamSnapshotInfo } from "../../components/jetstream/streams";
+import { streamSnapshotInfo } from "../../components/jetstream/streams";
+import { waitFor } from "../../components/jetstream/waitFor";
 
 const WILDCARD = new Set(["0.0.0.0", "::", "[::]", ""]);
 
@@ -56,7 +59,7 @@ export async function gracefulHandOff(
   const leaderOf = async () => (await streamSnapshotInfo(nc, stream).catch(() => undefined))?.cluster?.leader;
   if ((await leaderOf()) === node) {
     say(`stepping ${node} down as leader of ${stream}`);
-    await jsApi(nc, `STREAM.LEADER.STEPDOWN.${stream}`, undefined, { stream });
+    await jsApiRequest(nc, `$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { stream });
     await until(`a new leader of ${stream}`, async () => {
       const l = await leaderOf();
       return l !== undefined && l !== node;
@@ -65,13 +68,16 @@ export async function gracefulHandOff(
   if (durable !== undefined) {
     const consumerLeader = async () =>
       (
-        await jsApi<{ cluster?: { leader?: string } }>(nc, `CONSUMER.INFO.${stream}.${durable}`, undefined, {
-          stream,
-        }).catch(() => undefined)
+        await jsApiRequest<JsApiResponse & { cluster?: { leader?: string } }>(
+          nc,
+          `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
+          undefined,
+          { stream },
+        ).catch(() => undefined)
       )?.cluster?.leader;
     if ((await consumerLeader()) === node) {
       say(`stepping ${node} down as leader of consumer ${durable}`);
-      await jsApi(nc, `CONSUMER.LEADER.STEPDOWN.${stream}.${durable}`, undefined, { stream });
+      await jsApiRequest(nc, `$JS.API.CONSUMER.LEADER.STEPDOWN.${stream}.${durable}`, undefined, { stream });
       await until(`a new leader of consumer ${durable}`, async () => {
         const l = await consumerLeader();
         return l !== undefined && l !== node;
@@ -89,16 +95,15 @@ export async function gracefulHandOff(
 }
 
 async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) {
+  await waitFor(async () => ((await cond()) ? true : undefined), { timeoutMs, intervalMs: 200, what }).catch(
+    (err: Error) => {
       throw new AkiraNatsError(
         "hand-off",
         `no ${what} within ${timeoutMs} ms: the cluster is not healthy enough for a graceful failover`,
+        { cause: err },
       );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    },
+  );
 }
 
 /**
@@ -116,17 +121,20 @@ export async function copyLagsBehind(
   replicas: number,
   timeoutMs: number,
 ): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs;
   let seen = "no copy reported";
-  while (Date.now() < deadline) {
+  const caughtUp = async () => {
     const copies = await streamCopies(sysNc, account, stream, { expectServers: replicas }).catch(() => []);
     const mine = copies.find((c) => c.server === node);
-    const top = copies.reduce((a, c) => (c.lastSeq > a.lastSeq ? c : a), copies[0] ?? mine);
-    if (mine !== undefined && top !== undefined) {
-      if (mine.lastSeq === top.lastSeq && mine.messages === top.messages) return undefined;
-      seen = copies.map((c) => `${c.server} ${c.messages} msgs/last seq ${c.lastSeq}`).join(", ");
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return seen;
+    const top = mostAdvanced(copies);
+    if (mine === undefined || top === undefined) return undefined;
+    if (sameCopy(mine, top)) return true;
+    seen = describeCopies(copies);
+    return undefined;
+  };
+  const ok = await waitFor(caughtUp, {
+    timeoutMs,
+    intervalMs: 250,
+    what: `${node}'s copy of ${stream}`,
+  }).catch(() => false);
+  return ok ? undefined : seen;
 }

@@ -2,6 +2,8 @@
  * Thresholds and the alerts they raise. A condition alerts once when it has held on `confirmPolls`
  * consecutive polls (one slow answer is not an incident) and is reported resolved when it clears.
  */
+
+import { replicaCurrent } from "../../components/jetstream/health";
 import { formatBytes, formatCount } from "../cli/output";
 import type { MonitorSample } from "./monitorSample";
 
@@ -85,7 +87,7 @@ export function conditions(
     });
   }
   for (const r of s.stream.replicas) {
-    if (r.offline || !r.current || r.lag > th.maxReplicaLag) {
+    if (!replicaCurrent(r, th.maxReplicaLag)) {
       out.push({
         kind: "replica",
         subject: `${s.stream.name}@${r.name}`,

@@ -1,4 +1,6 @@
 /** What `akira-nats monitor` shows: the live screen on a TTY, one status line per poll elsewhere, the summary. */
+
+import { replicaCurrent } from "../../components/jetstream/health";
 import { formatBytes, formatCount, formatDuration, renderTable } from "../cli/output";
 import type { MonitorSummary } from "./monitor";
 import type { Alert } from "./monitorAlerts";
@@ -56,7 +58,7 @@ export function renderLiveView(s: MonitorSample, active: readonly Alert[], heade
 export function renderStatusLine(s: MonitorSample, active: readonly Alert[]): string {
   const healthy = s.nodes.filter((n) => n.health === "ok").length;
   const st = s.stream;
-  const current = st.replicas.filter((r) => r.current && !r.offline).length;
+  const current = st.replicas.filter((r) => replicaCurrent(r, Number.POSITIVE_INFINITY)).length;
   const lag = Math.max(0, ...st.replicas.map((r) => r.lag));
   const parts = [
     s.t.slice(11, 19),

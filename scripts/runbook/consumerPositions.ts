@@ -13,6 +13,7 @@
  * more (at least once, never lost), and the result counts them.
  */
 import { type ConsumerConfig, type ConsumerInfo, DeliverPolicy, type NatsConnection } from "nats";
+import { serverLine } from "../../components/jetstream/serverLines";
 import { messageId, scanStream } from "./copyMessages";
 
 export type CarriedPosition = {
@@ -84,10 +85,42 @@ async function destinationSequences(
   return found;
 }
 
-/** The source's configuration, started at `startSeq`; replicas follow the destination stream. */
-function carriedConfig(config: ConsumerConfig, startSeq: number): Partial<ConsumerConfig> {
-  const { deliver_policy, opt_start_seq, opt_start_time, num_replicas, ...rest } = config;
-  return { ...rest, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq };
+/**
+ * The source's configuration, started at `startSeq`, in a form the destination's line accepts:
+ * replicas follow the destination stream, the server's own `_nats.*` metadata stays behind, and
+ * towards 2.9 a single `filter_subjects` becomes `filter_subject`. What cannot be carried is named.
+ */
+function carriedConfig(
+  config: ConsumerConfig,
+  startSeq: number,
+  destinationVersion: string,
+): Partial<ConsumerConfig> {
+  const { deliver_policy, opt_start_seq, opt_start_time, num_replicas, metadata, filter_subjects, ...rest } =
+    config;
+  const own = Object.fromEntries(Object.entries(metadata ?? {}).filter(([k]) => !k.startsWith("_nats.")));
+  const newer = serverLine(destinationVersion).consumerMetadata;
+  const durable = config.durable_name;
+  if (!newer && Object.keys(own).length > 0) {
+    throw new Error(
+      `consumer ${durable} has metadata (${Object.keys(own).join(", ")}), which nats-server ${destinationVersion} does not keep: remove it from the consumer, or carry it by hand`,
+    );
+  }
+  if (!newer && (filter_subjects?.length ?? 0) > 1) {
+    throw new Error(
+      `consumer ${durable} filters ${filter_subjects?.length} subjects, which nats-server ${destinationVersion} cannot: split it into one consumer per subject first`,
+    );
+  }
+  return {
+    ...rest,
+    ...(Object.keys(own).length > 0 ? { metadata: own } : {}),
+    ...(filter_subjects === undefined || filter_subjects.length === 0
+      ? {}
+      : newer
+        ? { filter_subjects }
+        : { filter_subject: filter_subjects[0] }),
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: startSeq,
+  };
 }
 
 /**
@@ -126,8 +159,9 @@ export async function carryConsumerPositions(
       );
     }
     const startSeq = at === undefined ? dstLast + 1 : nextId === undefined ? at + 1 : at;
+    const config = carriedConfig(info.config, startSeq, dst.info?.version ?? "");
     await dstJsm.consumers.delete(stream, durable).catch(() => false);
-    await dstJsm.consumers.add(stream, carriedConfig(info.config, startSeq));
+    await dstJsm.consumers.add(stream, config);
     const now = await dstJsm.consumers.info(stream, durable);
     const position: CarriedPosition = {
       durable,

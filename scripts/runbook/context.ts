@@ -4,6 +4,7 @@
  */
 import { statfsSync } from "node:fs";
 import type { NatsConnection } from "nats";
+import { loadStackConfig, type StackConfig } from "../../components/config";
 import { connectNats } from "../../components/jetstream/connection";
 import type { Infra, OperatorHooks, StackEndpoint } from "./infra";
 
@@ -66,6 +67,15 @@ export class ProcedureContext {
     readonly failover: FailoverRunner,
     readonly monitor: MonitorStarter,
   ) {}
+
+  /**
+   * The stack's validated config, every default filled in: the one place steps and runners take
+   * the stream's name or replicas from, so a default is never repeated downstream.
+   */
+  async config(stack: string): Promise<StackConfig> {
+    const raw = await this.infra.readConfig(stack);
+    return loadStackConfig((key) => raw[key]);
+  }
 
   /** A client connection to the stack (reconnecting), opened on first use. */
   async client(stack: string): Promise<NatsConnection> {

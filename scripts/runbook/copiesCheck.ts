@@ -13,12 +13,13 @@
 
 import type { NatsConnection } from "nats";
 import { AkiraNatsError } from "../../components/jetstream/errors";
+import { describeCopies, mostAdvanced, sameCopy } from "../../components/jetstream/health";
+import { jsApiRequest } from "../../components/jetstream/jsApiRequest";
 import { type StreamCopy, streamCopies } from "../../components/jetstream/peers";
 import { changeReplicas, stepLeaderTo } from "../../components/jetstream/replicas";
-import { jsApi, streamSnapshotInfo } from "../../components/jetstream/streams";
+import { streamSnapshotInfo } from "../../components/jetstream/streams";
+import { waitFor } from "../../components/jetstream/waitFor";
 import { CLIENT_ACCOUNT } from "../../components/natsConf";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface CopiesOptions {
   /** How long a copy may take to be seen equal to the most advanced one. Default 10000 ms. */
@@ -35,29 +36,24 @@ export async function divergentCopies(
   replicas: number,
   opts: CopiesOptions = {},
 ): Promise<{ divergent: string[]; last: StreamCopy[] }> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   const agreed = new Set<string>();
   let last: StreamCopy[] = [];
-  while (Date.now() < deadline) {
+  const allAgreed = async () => {
     last = await streamCopies(sysNc, opts.account ?? CLIENT_ACCOUNT, stream, {
       expectServers: replicas,
     }).catch(() => last);
-    const top = last.reduce<StreamCopy | undefined>(
-      (a, c) => (a === undefined || c.lastSeq > a.lastSeq ? c : a),
-      undefined,
-    );
-    for (const c of last) {
-      if (top !== undefined && c.lastSeq === top.lastSeq && c.messages === top.messages) agreed.add(c.server);
-    }
-    if (last.length === replicas && last.every((c) => agreed.has(c.server))) return { divergent: [], last };
-    await sleep(opts.pollMs ?? 200);
-  }
-  const names = last.map((c) => c.server);
-  return { divergent: names.filter((n) => !agreed.has(n)), last };
-}
-
-function describe(copies: readonly StreamCopy[]): string {
-  return copies.map((c) => `${c.server} ${c.messages} msgs/seq ${c.lastSeq}`).join(", ");
+    const top = mostAdvanced(last);
+    for (const c of last) if (top !== undefined && sameCopy(c, top)) agreed.add(c.server);
+    return last.length === replicas && last.every((c) => agreed.has(c.server)) ? true : undefined;
+  };
+  // Not agreeing in time is an answer (which copies never caught up), not a failure.
+  const agree = await waitFor(allAgreed, {
+    timeoutMs: opts.timeoutMs ?? 10_000,
+    intervalMs: opts.pollMs ?? 200,
+    what: `every copy of ${stream} equal to the most advanced`,
+  }).catch(() => false);
+  if (agree) return { divergent: [], last };
+  return { divergent: last.map((c) => c.server).filter((n) => !agreed.has(n)), last };
 }
 
 export interface RepairResult {
@@ -79,11 +75,11 @@ export async function checkAndRepairCopies(
   const first = await divergentCopies(sysNc, stream, replicas, opts);
   if (first.divergent.length === 0) return { repaired: [] };
   const good = first.last.map((c) => c.server).filter((s) => !first.divergent.includes(s));
-  opts.log?.(`copies disagree: ${describe(first.last)}; behind: ${first.divergent.join(", ")}`);
+  opts.log?.(`copies disagree: ${describeCopies(first.last)}; behind: ${first.divergent.join(", ")}`);
   if (good.length === 0) {
     throw new AkiraNatsError(
       "copies-diverge",
-      `no copy of ${stream} agrees with another (${describe(first.last)}): stop here and compare them before going on`,
+      `no copy of ${stream} agrees with another (${describeCopies(first.last)}): stop here and compare them before going on`,
     );
   }
   const deadline = Date.now() + opts.repairTimeoutMs;
@@ -98,7 +94,7 @@ export async function checkAndRepairCopies(
     }
     opts.log?.(`removing ${peer}'s copy of ${stream} so it is rebuilt from the leader`);
     try {
-      await jsApi(nc, `STREAM.PEER.REMOVE.${stream}`, { peer }, { stream });
+      await jsApiRequest(nc, `$JS.API.STREAM.PEER.REMOVE.${stream}`, { peer }, { stream });
     } catch (err) {
       // 10075 "peer remap failed": no spare server to place the replica on (3 servers, R3). The
       // peer is out of the group all the same; the scale-down/up below places it again.
@@ -120,10 +116,10 @@ export async function checkAndRepairCopies(
   if (again.divergent.length > 0) {
     throw new AkiraNatsError(
       "copies-diverge",
-      `copies of ${stream} still disagree after rebuilding ${first.divergent.join(", ")}: ${describe(again.last)}`,
+      `copies of ${stream} still disagree after rebuilding ${first.divergent.join(", ")}: ${describeCopies(again.last)}`,
     );
   }
-  opts.log?.(`copies agree again: ${describe(again.last)}`);
+  opts.log?.(`copies agree again: ${describeCopies(again.last)}`);
   return { repaired: first.divergent };
 }
 
@@ -134,13 +130,21 @@ async function waitPeersAtMost(
   n: number,
   deadline: number,
 ): Promise<void> {
-  while (Date.now() < deadline) {
-    const info = await streamSnapshotInfo(nc, stream).catch(() => undefined);
-    if (info?.cluster?.leader !== undefined && 1 + info.cluster.replicas.length <= n) return;
-    await sleep(200);
-  }
-  throw new AkiraNatsError(
-    "copies-diverge",
-    `the removed peer of ${stream} is still in its group: check the meta leader's log`,
-  );
+  await waitFor(
+    async () => {
+      const info = await streamSnapshotInfo(nc, stream);
+      return info.cluster?.leader !== undefined && 1 + info.cluster.replicas.length <= n ? true : undefined;
+    },
+    {
+      timeoutMs: Math.max(0, deadline - Date.now()),
+      intervalMs: 200,
+      what: `${stream}'s group at ${n} peers`,
+    },
+  ).catch((err: Error) => {
+    throw new AkiraNatsError(
+      "copies-diverge",
+      `the removed peer of ${stream} is still in its group: check the meta leader's log`,
+      { cause: err },
+    );
+  });
 }

@@ -6,7 +6,7 @@
  * The raw config returned for preflight is what the stacks' Pulumi config would hold, with the
  * rehearsal's throwaway passwords.
  */
-import { rawOrDefault } from "../../components/config";
+import { loadStackConfig } from "../../components/config";
 import { connectNats } from "../../components/jetstream/connection";
 import { changeReplicas } from "../../components/jetstream/replicas";
 import { findStream } from "../../components/jetstream/streams";
@@ -96,8 +96,7 @@ export class LocalInfra implements Infra {
    */
   private async streamResource(stack: string, endpoint: StackEndpoint, onOutput?: (line: string) => void) {
     const raw = await this.readConfig(stack);
-    const stream = rawOrDefault(raw, "streamName");
-    const replicas = Number(raw.streamReplicas ?? "1");
+    const { streamName: stream, streamReplicas: replicas } = loadStackConfig((key) => raw[key]);
     const nc = await connectNats(endpoint.client);
     try {
       if ((await findStream(nc, stream)) === undefined) {

@@ -4,10 +4,9 @@
  * `server check`-style stream check, then the command that watches for the next 24 hours.
  */
 
-import { setTimeout as sleep } from "node:timers/promises";
-import { rawOrDefault } from "../../components/config";
 import { connectNats } from "../../components/jetstream/connection";
 import { checkStream } from "../../components/jetstream/streamCheck";
+import { waitFor } from "../../components/jetstream/waitFor";
 import {
   type FailoverProblem,
   type FailoverProblemCode,
@@ -61,8 +60,7 @@ export interface FailoverRunnerOptions {
 
 export function failoverRunner(opts: FailoverRunnerOptions = {}): FailoverRunner {
   return async (ctx, endpoint, log) => {
-    const raw = await ctx.infra.readConfig(ctx.opts.gaStack);
-    const stream = rawOrDefault(raw, "streamName");
+    const { streamName: stream, streamReplicas } = await ctx.config(ctx.opts.gaStack);
     const r = await runFailoverTest({
       target: endpoint.client,
       systemTarget: endpoint.system,
@@ -88,7 +86,7 @@ export function failoverRunner(opts: FailoverRunnerOptions = {}): FailoverRunner
         nc,
         await ctx.system(ctx.opts.gaStack),
         stream,
-        Number(raw.streamReplicas ?? "3"),
+        streamReplicas,
         { repairTimeoutMs: ctx.opts.timeoutMs, log },
       );
       rebuilt = repaired;
@@ -138,20 +136,23 @@ const MONITOR_SETTLE_MS = 15_000;
 /** Checks the stream until it is OK (within a short settle time) and prints the command that keeps watching. */
 export function monitorStarter(commandHint: (natsUrl: string, stream: string) => string): MonitorStarter {
   return async (ctx, endpoint, log) => {
-    const raw = await ctx.infra.readConfig(ctx.opts.gaStack);
-    const stream = rawOrDefault(raw, "streamName");
+    const { streamName: stream } = await ctx.config(ctx.opts.gaStack);
     const nc = await connectNats(endpoint.client);
     try {
-      const deadline = Date.now() + Math.min(MONITOR_SETTLE_MS, ctx.opts.timeoutMs);
-      let r = await checkStream(nc, { stream, lagCritical: 1000 });
-      log(r.line);
-      while (r.status !== 0 && Date.now() < deadline) {
-        await sleep(250);
-        const next = await checkStream(nc, { stream, lagCritical: 1000 });
-        if (next.line !== r.line) log(next.line);
-        r = next;
-      }
-      if (r.status !== 0) throw new Error(`the stream check is not OK: ${r.line}`);
+      let line = "";
+      const ok = async () => {
+        const r = await checkStream(nc, { stream, lagCritical: 1000 });
+        if (r.line !== line) log(r.line);
+        line = r.line;
+        return r.status === 0 ? r : undefined;
+      };
+      const r = await waitFor(ok, {
+        timeoutMs: Math.min(MONITOR_SETTLE_MS, ctx.opts.timeoutMs),
+        intervalMs: 250,
+        what: "the stream check to turn OK",
+      }).catch(() => {
+        throw new Error(`the stream check is not OK: ${line}`);
+      });
       const command = commandHint(endpoint.natsUrl, stream);
       log(`keep watching for 24 hours: ${command}`);
       return { check: r.line, command };

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { inspect } from "node:util";
 import { headers, type NatsConnection } from "nats";
 import { metaDigest } from "../../components/jetstream/backupDigests";
 import { connectNats } from "../../components/jetstream/connection";
@@ -312,7 +313,7 @@ describe("stream backup - a failure midway leaves nothing behind (pilot)", () =>
       },
     }).catch((e) => e);
     await killed;
-    assert.ok(err instanceof AkiraNatsError, String(err));
+    assert.ok(err instanceof AkiraNatsError, inspect(err));
     assert.equal(
       err.message,
       "backup of DOOMED ended before the server finished (connection closed); the partial backup was removed; retry",

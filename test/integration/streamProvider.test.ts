@@ -3,7 +3,8 @@ import { after, before, describe, it } from "node:test";
 import type { NatsConnection } from "nats";
 import { JetStreamStream, STREAM_RESOURCE_TYPE } from "../../components/jetStreamStream";
 import { connectNats } from "../../components/jetstream/connection";
-import { createStream, jsApi, streamSnapshotInfo, updateStream } from "../../components/jetstream/streams";
+import { jsApiRequest } from "../../components/jetstream/jsApiRequest";
+import { createStream, streamSnapshotInfo, updateStream } from "../../components/jetstream/streams";
 import { UNKNOWN_VALUE } from "../../components/previewUnknowns";
 import {
   checkInputs,
@@ -172,7 +173,7 @@ describe("stream provider - serialized by Pulumi, revived like the host, driven 
   it("read - a vanished stream is reported, not recreated", async () => {
     const stream = name();
     const created = await provider.create(inputs(stream, { createIfMissing: true }));
-    await jsApi(nc, `STREAM.DELETE.${stream}`, undefined);
+    await jsApiRequest(nc, `$JS.API.STREAM.DELETE.${stream}`, undefined);
     const err = await provider.read(stream, created.outs as StreamOutputs).catch((e) => e);
     assert.equal(
       err.message,
