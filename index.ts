@@ -4,12 +4,16 @@
  * host, `ga` the three-node cluster on Hetzner Cloud (docs/stacks.md).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readStackConfig } from "./components/config";
-import { JetStreamStream } from "./components/jetStreamStream";
-import { NatsCluster } from "./components/natsCluster";
-import type { NatsDeployment } from "./components/natsDeployment";
-import { PilotNode } from "./components/pilotNode";
-import { maxFileStoreBytes, PRICES_CHECKED, monthlyCostEur as serverCostEur } from "./components/serverTypes";
+import { NatsCluster } from "./components/cluster/natsCluster";
+import type { NatsDeployment } from "./components/cluster/natsDeployment";
+import { PilotNode } from "./components/cluster/pilotNode";
+import { readStackConfig } from "./components/config/config";
+import {
+  maxFileStoreBytes,
+  PRICES_CHECKED,
+  monthlyCostEur as serverCostEur,
+} from "./components/config/serverTypes";
+import { JetStreamStream } from "./components/stream/jetStreamStream";
 
 // The Hetzner provider takes its token from `hcloud:token`, else from HCLOUD_TOKEN: the validator
 // checks whichever the provider will use, so the read/write token can stay out of the stack file.

@@ -1,13 +1,13 @@
 /**
  * `akira-nats`: the operator CLI. Each command lives in scripts/commands/ and registers itself
- * through scripts/commands/index.ts. Errors end as one line on stderr (one JSON object on stdout
+ * through scripts/commands/registerCommands.ts. Errors end as one line on stderr (one JSON object on stdout
  * with --json) and exit code 1, unless a command sets its own code (Nagios codes for
  * `server check`, 2 for drift, 130/143 when interrupted by SIGINT/SIGTERM). The process exits when
  * the command is done, whatever connection or timer an error left behind.
  */
 import { Command, CommanderError } from "commander";
 import { installInterruptHandlers, interruption, signalExitCode } from "./cli/interrupt";
-import { registerCommands } from "./commands";
+import { registerCommands } from "./commands/registerCommands";
 
 /** The error as the user sees it: one line, or one JSON object with --json. */
 function reportError(argv: readonly string[], err: Error & { code?: string }): void {

@@ -6,7 +6,7 @@
  */
 
 import type { NatsConnection } from "nats";
-import { CLIENT_ACCOUNT } from "../natsConf";
+import { CLIENT_ACCOUNT } from "./accounts";
 import { type CanaryResult, publishCanary } from "./canary";
 import { AkiraNatsError, fromApiError, JsErrCode } from "./errors";
 import { allReplicasCurrent, describeCopies, describeReplica, sameCopy } from "./health";

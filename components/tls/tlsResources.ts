@@ -11,8 +11,8 @@
  * (`caCertificate`), so a node's renewal needs nothing from them.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { holdsUnknown } from "../previewUnknowns";
-import { portableProviderShell } from "../providerShell";
+import { holdsUnknown } from "../provider/previewUnknowns";
+import { portableProviderShell } from "../provider/providerShell";
 import { type IssuedCertificate, issueAuthority, issueNodeCertificate, renewalDue } from "./certificates";
 
 /** The authority's lifetime: renewed by the same rule as the nodes' certificates. */

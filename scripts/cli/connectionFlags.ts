@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ConnectionTarget } from "../../components/jetstream/connection";
 import { parseDurationOrMs } from "./duration";
+import { UsageError } from "./usageError";
 
 export interface ConnectionFlags {
   server?: string;
@@ -74,9 +75,4 @@ function tlsFiles(flags: ConnectionFlags, env: NodeJS.ProcessEnv): ConnectionTar
 /** `--timeout`: milliseconds (as before) or a duration like the nats CLI's (`5s`, `500ms`, `2m`). */
 export function parseTimeoutMs(value: string): number {
   return parseDurationOrMs(value, "--timeout");
-}
-
-/** Bad flags or arguments: printed as one line, exit code 1 (3 for `server check`). */
-export class UsageError extends Error {
-  override name = "UsageError";
 }

@@ -1,5 +1,5 @@
 /** Durations on the command line as Go and the `nats` CLI write them: `500ms`, `30s`, `5m`, `24h`, `1h30m`. */
-import { UsageError } from "./connectionFlags";
+import { UsageError } from "./usageError";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

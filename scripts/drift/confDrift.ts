@@ -8,17 +8,17 @@
  *   `nodes[].confSha256`, or the rendered text from `--expected-conf-dir`): the host is not what
  *   the stack wrote there, checksum file included;
  * - the presence of both files.
- * The main conf holds no secret (components/natsConf.ts), so reading it is safe; secrets.conf is
+ * The main conf holds no secret (components/cluster/natsConf.ts), so reading it is safe; secrets.conf is
  * never read. Differences are reported by line number only, never by content: a hand edit might
  * have put a password into the file.
  */
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
-import { appliedConfText, CONF_CHECKSUM_FILE, DEFAULT_NODE_PATHS } from "../../components/nodeScript";
+import { appliedConfText, CONF_CHECKSUM_FILE, DEFAULT_NODE_PATHS } from "../../components/cluster/nodeScript";
+import type { DriftFinding } from "./driftReport";
 import type { HostFileReader } from "./hostFiles";
-import type { DriftFinding } from "./report";
 
-/** Where the node script (components/nodeScript.ts) keeps the conf and its recorded checksum. */
+/** Where the node script (components/cluster/nodeScript.ts) keeps the conf and its recorded checksum. */
 export const DEFAULT_CONF_PATH = posix.join(DEFAULT_NODE_PATHS.confDir, "nats-server.conf");
 /** The checksum file sits next to the conf, named as the node script names it. */
 export const checksumPathFor = (confPath: string): string =>

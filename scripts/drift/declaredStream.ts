@@ -3,7 +3,7 @@
  * stream, like the stream resource's own diff: a limit left to the server's default is not drift.
  *
  * Each key is checked by the same rule and takes the same default as in the Pulumi program
- * (components/configKeys.ts, configRules.ts), so drift compares against exactly what `pulumi up`
+ * (components/config/configKeys.ts, configRules.ts), so drift compares against exactly what `pulumi up`
  * declares.
  */
 import {
@@ -14,8 +14,8 @@ import {
   fixCommand,
   qualifiedKey,
   STREAM_SETTING_KEYS,
-} from "../../components/config";
-import { FIELD_RULES } from "../../components/configRules";
+} from "../../components/config/config";
+import { FIELD_RULES } from "../../components/config/configRules";
 import type { DeclaredStreamSettings } from "../../components/jetstream/streams";
 import type { ConfigGetter } from "./stackConfigFile";
 

@@ -5,7 +5,11 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Client, ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
-import { adminPathUnreachable, sshFingerprint, unreachableAdminPath } from "../../components/adminTunnel";
+import {
+  adminPathUnreachable,
+  sshFingerprint,
+  unreachableAdminPath,
+} from "../../components/cluster/adminTunnel";
 
 export interface HostFileReader {
   /** Where the files are read from, for messages: `ssh root@203.0.113.5:22`, a directory. */

@@ -4,7 +4,7 @@
  * included), and the preview then shows what `pulumi up` would change to make reality match the
  * program again. Kept behind {@link PreviewRunner} so the command can be tested without a Pulumi CLI.
  */
-import type { DriftFinding } from "./report";
+import type { DriftFinding } from "./driftReport";
 
 export interface PreviewOutcome {
   /** Operation → count, `same` excluded. Empty when nothing would change. */

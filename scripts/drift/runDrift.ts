@@ -4,12 +4,16 @@
  * A check that cannot run (server unreachable, SSH refused) throws: that is an error (exit 1),
  * never "no drift".
  */
-import { type AdminTunnelOptions, openAdminTunnel, targetFromUrl } from "../../components/adminTunnel";
+import {
+  type AdminTunnelOptions,
+  openAdminTunnel,
+  targetFromUrl,
+} from "../../components/cluster/adminTunnel";
 import { type ConnectionTarget, connectNats, serverList } from "../../components/jetstream/connection";
 import { type ConfNode, type ConfPaths, checkNodeConf } from "./confDrift";
 import type { DeclaredStream } from "./declaredStream";
+import { buildReport, type CheckResult, checkResult, type DriftReport, skipped } from "./driftReport";
 import { type PreviewRunner, previewFindings } from "./pulumiPreview";
-import { buildReport, type CheckResult, checkResult, type DriftReport, skipped } from "./report";
 import { compareStream, readLiveStream } from "./streamDrift";
 
 export interface DriftOptions {

@@ -13,7 +13,7 @@ import {
   findStream,
 } from "../../components/jetstream/streams";
 import type { DeclaredStream } from "./declaredStream";
-import type { DriftFinding } from "./report";
+import type { DriftFinding } from "./driftReport";
 
 /** The live settings in the declared units, or `undefined` when the stream does not exist. */
 export async function readLiveStream(

@@ -1,15 +1,13 @@
 /**
  * Local nats-server processes standing in for the pilot host and the GA VMs. Used by
  * `akira-nats rehearse` and by every integration test, so both exercise the very configs that
- * Pulumi writes to the hosts (rendered by components/natsConf.ts).
+ * Pulumi writes to the hosts (rendered by components/cluster/natsConf.ts).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { metaGroupFormed } from "../../components/jetstream/health";
-import { StopWaiting, waitFor } from "../../components/jetstream/waitFor";
 import {
   CLIENT_PORT,
   CLIENT_USER,
@@ -20,7 +18,9 @@ import {
   renderNatsSecrets,
   SECRETS_FILE,
   SYSTEM_USER,
-} from "../../components/natsConf";
+} from "../../components/cluster/natsConf";
+import { metaGroupFormed } from "../../components/jetstream/health";
+import { StopWaiting, waitFor } from "../../components/jetstream/waitFor";
 import { type IssuedCertificate, issueNodeCertificate } from "../../components/tls/certificates";
 import { natsServerBin } from "./natsServerBin";
 

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { releaseTarballName } from "../../components/nodeScript";
+import { releaseTarballName } from "../../components/cluster/nodeScript";
 import { natsServerBin } from "./natsServerBin";
 
 export interface LocalRelease {

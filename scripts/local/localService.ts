@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type NodePaths, type ServiceCommands, shellQuote } from "../../components/nodeScript";
+import { type NodePaths, type ServiceCommands, shellQuote } from "../../components/cluster/nodeScript";
 
 export interface LocalHost {
   readonly root: string;

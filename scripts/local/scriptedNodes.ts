@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SECRETS_FILE } from "../../components/natsConf";
-import { type NodeScriptInput, renderNodeScript } from "../../components/nodeScript";
+import { SECRETS_FILE } from "../../components/cluster/natsConf";
+import { type NodeScriptInput, renderNodeScript } from "../../components/cluster/nodeScript";
 import type { LocalDeployment } from "./localNats";
 import type { LocalRelease } from "./localRelease";
 import { type LocalHost, localHost, runNodeScript, type ScriptRun } from "./localService";

@@ -7,11 +7,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ed25519KeyPair } from "../../components/ed25519KeyPair";
+import { ed25519KeyPair } from "../../components/cluster/ed25519KeyPair";
+import { renderNodeCommand } from "../../components/cluster/nodeConfigCommand";
+import { renderClusterNodeConf, renderPilotConf } from "../../components/cluster/nodePlan";
+import { tlsDirFor } from "../../components/cluster/nodeScript";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
-import { renderNodeCommand } from "../../components/nodeConfigCommand";
-import { renderClusterNodeConf, renderPilotConf } from "../../components/nodePlan";
-import { tlsDirFor } from "../../components/nodeScript";
 import { issueAuthority, issueNodeCertificate } from "../../components/tls/certificates";
 
 function variants(): Record<string, string> {

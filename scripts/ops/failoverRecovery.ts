@@ -3,10 +3,10 @@
  * account) its own copy of the stream must match the others'.
  */
 import type { NatsConnection } from "nats";
+import { CLIENT_ACCOUNT } from "../../components/jetstream/accounts";
 import { replicaCurrent } from "../../components/jetstream/health";
 import { streamSnapshotInfo } from "../../components/jetstream/streams";
 import { waitFor } from "../../components/jetstream/waitFor";
-import { CLIENT_ACCOUNT } from "../../components/natsConf";
 import type { CdrTraffic, TrafficStats } from "../traffic/cdrTraffic";
 import { copyLagsBehind } from "./failoverNode";
 import type { FailoverRun } from "./failoverRun";

@@ -48,7 +48,7 @@ export interface NodePoll {
   readonly jetstream: boolean;
   readonly storageUsed: number;
   readonly storageReserved: number;
-  /** JetStream `max_storage`: the disk minus headroom (see components/serverTypes.ts). */
+  /** JetStream `max_storage`: the disk minus headroom (see components/config/serverTypes.ts). */
   readonly storageMax: number;
   readonly memoryUsed: number;
   readonly connections: number;

@@ -5,7 +5,7 @@
  * so the rehearsal's preflight runs the real rules.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { ed25519KeyPair } from "../../components/ed25519KeyPair";
+import { ed25519KeyPair } from "../../components/cluster/ed25519KeyPair";
 import { PINNED_NATS_VERSION, unsupportedVersionChange } from "../../components/jetstream/serverLines";
 import type { LocalSecrets } from "../local/localNats";
 import type { RawStackConfig } from "../runbook/infra";

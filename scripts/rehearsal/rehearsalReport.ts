@@ -13,7 +13,13 @@ import { DEFAULT_DURABLE } from "../traffic/cdrConsumer";
 import type { TrafficStats } from "../traffic/cdrTraffic";
 import { REHEARSAL_STREAM } from "./rehearsalConfig";
 import type { RehearsalFindings, RehearsalRun } from "./rehearsalRun";
-import { type CarriedFloor, formatReport, REPORT_FILE, type RehearsalReport, TIMELINE_FILE } from "./report";
+import {
+  type CarriedFloor,
+  formatReport,
+  REPORT_FILE,
+  type RehearsalReport,
+  TIMELINE_FILE,
+} from "./reportFormat";
 import { renderTimelineSvg } from "./timeline";
 
 /** Builds, writes and shows the report; call once the servers are stopped or handed over. */

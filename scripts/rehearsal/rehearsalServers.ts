@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT } from "../../components/natsConf";
+import { CLIENT_PORT, CLUSTER_PORT, MONITOR_PORT } from "../../components/cluster/natsConf";
 import { issueAuthority } from "../../components/tls/certificates";
 import {
   createLocalCluster,

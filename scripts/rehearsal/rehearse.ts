@@ -18,7 +18,7 @@ import { reportRehearsal } from "./rehearsalReport";
 import { newFindings, type RehearsalFindings, type RehearsalRun, say } from "./rehearsalRun";
 import { guardServers, prepareServers, type RehearsalServers, stopServers } from "./rehearsalServers";
 import { finishTraffic, milestone, waitPublished } from "./rehearsalTraffic";
-import type { RehearsalReport } from "./report";
+import type { RehearsalReport } from "./reportFormat";
 import { describeBinaries, varzVersion } from "./serverVersions";
 
 export interface RehearsalOptions {

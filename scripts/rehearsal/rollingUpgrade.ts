@@ -1,7 +1,7 @@
 /**
  * The rolling-upgrade rehearsal: a local 3-node JetStream cluster under live CDR traffic, every node
  * rolled one at a time from one real nats-server release to another, through the very node script
- * the VMs run (components/nodeScript.ts), in the order the Pulumi program chains them, each gated
+ * the VMs run (components/cluster/nodeScript.ts), in the order the Pulumi program chains them, each gated
  * on its /healthz; then rolled back down where NATS's support policy allows it (one patch back), or
  * where the operator forces it. Versions in the report come from each node's /varz.
  */
@@ -9,11 +9,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "nats";
-import { rawOrDefault } from "../../components/config";
+import { CLIENT_USER } from "../../components/cluster/natsConf";
+import { rawOrDefault } from "../../components/config/config";
 import { connectNats } from "../../components/jetstream/connection";
 import { unsupportedVersionChange } from "../../components/jetstream/serverLines";
 import { waitFor } from "../../components/jetstream/waitFor";
-import { CLIENT_USER } from "../../components/natsConf";
 import { createLocalCluster, randomSecrets } from "../local/localNats";
 import { type LocalRelease, packageLocalRelease } from "../local/localRelease";
 import {

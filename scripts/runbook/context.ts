@@ -4,7 +4,7 @@
  */
 import { statfsSync } from "node:fs";
 import type { NatsConnection } from "nats";
-import { loadStackConfig, type StackConfig } from "../../components/config";
+import { loadStackConfig, type StackConfig } from "../../components/config/config";
 import { connectNats } from "../../components/jetstream/connection";
 import type { Infra, OperatorHooks, StackEndpoint } from "./infra";
 

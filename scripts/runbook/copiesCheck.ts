@@ -12,6 +12,7 @@
  */
 
 import type { NatsConnection } from "nats";
+import { CLIENT_ACCOUNT } from "../../components/jetstream/accounts";
 import { AkiraNatsError } from "../../components/jetstream/errors";
 import { describeCopies, mostAdvanced, sameCopy } from "../../components/jetstream/health";
 import { jsApiRequest } from "../../components/jetstream/jsApiRequest";
@@ -19,7 +20,6 @@ import { type StreamCopy, streamCopies } from "../../components/jetstream/peers"
 import { changeReplicas, stepLeaderTo } from "../../components/jetstream/replicas";
 import { streamSnapshotInfo } from "../../components/jetstream/streams";
 import { waitFor } from "../../components/jetstream/waitFor";
-import { CLIENT_ACCOUNT } from "../../components/natsConf";
 
 export interface CopiesOptions {
   /** How long a copy may take to be seen equal to the most advanced one. Default 10000 ms. */

@@ -6,11 +6,12 @@
  * The raw config returned for preflight is what the stacks' Pulumi config would hold, with the
  * rehearsal's throwaway passwords.
  */
-import { loadStackConfig } from "../../components/config";
+
+import { CLIENT_USER, SYSTEM_USER } from "../../components/cluster/natsConf";
+import { loadStackConfig } from "../../components/config/config";
 import { connectNats } from "../../components/jetstream/connection";
 import { changeReplicas } from "../../components/jetstream/replicas";
 import { findStream } from "../../components/jetstream/streams";
-import { CLIENT_USER, SYSTEM_USER } from "../../components/natsConf";
 import type { LocalDeployment } from "../local/localNats";
 import type { Infra, RawStackConfig, StackEndpoint, UpOptions } from "./infra";
 
@@ -91,7 +92,7 @@ export class LocalInfra implements Infra {
   }
 
   /**
-   * What the stack's stream resource does on `up` (components/streamProvider.ts): never create
+   * What the stack's stream resource does on `up` (components/stream/jetStreamStreamProvider.ts): never create
    * the stream, adopt it, and bring it to `streamReplicas` with the same changeReplicas.
    */
   private async streamResource(stack: string, endpoint: StackEndpoint, onOutput?: (line: string) => void) {

@@ -5,8 +5,8 @@
  * downgrade beyond one patch, a jump over a minor line) is refused unless the stack accepts it.
  */
 import type { NatsConnection } from "nats";
-import type { StackConfig } from "../../components/config";
-import { qualifiedKey } from "../../components/configKeys";
+import type { StackConfig } from "../../components/config/config";
+import { qualifiedKey } from "../../components/config/configKeys";
 import { unsupportedVersionChange } from "../../components/jetstream/serverLines";
 
 /**

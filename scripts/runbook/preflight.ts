@@ -1,7 +1,7 @@
 /** Checks shared by the cutover's and the rollback's first step. */
 import { mkdirSync } from "node:fs";
 import type { NatsConnection } from "nats";
-import { loadStackConfig, type StackConfig } from "../../components/config";
+import { loadStackConfig, type StackConfig } from "../../components/config/config";
 import { streamSnapshotInfo } from "../../components/jetstream/streams";
 import { freeBytes, type ProcedureContext } from "./context";
 import type { Infra } from "./infra";

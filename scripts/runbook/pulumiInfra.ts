@@ -5,8 +5,8 @@
  * worth testing without the CLI is in the pure functions below.
  */
 import { type ConfigMap, LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
-import { STREAM_RESOURCE_TYPE } from "../../components/jetStreamStream";
-import { CLIENT_USER, SYSTEM_USER } from "../../components/natsConf";
+import { CLIENT_USER, SYSTEM_USER } from "../../components/cluster/natsConf";
+import { STREAM_RESOURCE_TYPE } from "../../components/stream/jetStreamStream";
 import { runHookCommand } from "./hooks";
 import type { Infra, RawStackConfig, StackEndpoint, UpOptions } from "./infra";
 

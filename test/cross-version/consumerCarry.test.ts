@@ -11,7 +11,7 @@ import { OLDEST_PILOT_NATS_VERSION, PINNED_NATS_VERSION } from "../../components
 import { binaryVersion, natsServerBinFor } from "../../scripts/local/natsServerBin";
 import { carryConsumerPositions } from "../../scripts/runbook/consumerPositions";
 import { copyMessages } from "../../scripts/runbook/copyMessages";
-import { startPilot } from "../helpers/localNats";
+import { startPilot } from "../helpers/testServers";
 
 const STREAM = "CARRY";
 

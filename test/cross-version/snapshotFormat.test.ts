@@ -12,7 +12,7 @@ import { OLDEST_PILOT_NATS_VERSION, PINNED_NATS_VERSION } from "../../components
 import { backupStream } from "../../components/jetstream/snapshot";
 import { findStream } from "../../components/jetstream/streams";
 import { binaryVersion, natsServerBinFor } from "../../scripts/local/natsServerBin";
-import { startPilot, tempDir } from "../helpers/localNats";
+import { startPilot, tempDir } from "../helpers/testServers";
 
 async function pilotOn(t: Parameters<typeof startPilot>[0], version: string) {
   const pilot = await startPilot(t, { natsServerBin: natsServerBinFor(version) });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { binaryVersion, natsServerBin } from "../../scripts/local/natsServerBin";
 import { rehearse } from "../../scripts/rehearsal/rehearse";
-import { tempDir } from "../helpers/localNats";
+import { tempDir } from "../helpers/testServers";
 
 const REPORT_KEYS = [
   "acked",

@@ -7,9 +7,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { ed25519KeyPair, type KeyPair } from "../../components/ed25519KeyPair";
+import { ed25519KeyPair, type KeyPair } from "../../components/cluster/ed25519KeyPair";
 import { freePort } from "../../scripts/local/localNats";
-import { tempDir } from "./localNats";
+import { tempDir } from "./testServers";
 
 export const SSHD_BIN = "/usr/sbin/sshd";
 

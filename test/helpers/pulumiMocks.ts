@@ -7,7 +7,7 @@
 
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { ed25519KeyPair, type KeyPair, publicKeyFingerprint } from "../../components/ed25519KeyPair";
+import { ed25519KeyPair, type KeyPair, publicKeyFingerprint } from "../../components/cluster/ed25519KeyPair";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import {
   type IssuedCertificate,

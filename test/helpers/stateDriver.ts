@@ -7,8 +7,8 @@
  * Usage: node --import tsx stateDriver.ts JOB.json, with JOB = { step, providerText?, args, env? }.
  */
 import { readFileSync } from "node:fs";
-import { JetStreamStream, type JetStreamStreamArgs } from "../../components/jetStreamStream";
-import type { StreamProvider } from "../../components/streamProvider";
+import { JetStreamStream, type JetStreamStreamArgs } from "../../components/stream/jetStreamStream";
+import type { StreamProvider } from "../../components/stream/jetStreamStreamProvider";
 import { captureDynamicResources, hostConfig, reviveProvider } from "./dynamicProvider";
 
 interface Job {

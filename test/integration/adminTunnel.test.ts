@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { openAdminTunnel, sshFingerprint, targetFromUrl } from "../../components/adminTunnel";
-import { ed25519KeyPair, publicKeyFingerprint } from "../../components/ed25519KeyPair";
+import { openAdminTunnel, sshFingerprint, targetFromUrl } from "../../components/cluster/adminTunnel";
+import { ed25519KeyPair, publicKeyFingerprint } from "../../components/cluster/ed25519KeyPair";
+import { adminTunnelHop } from "../../components/cluster/natsDeployment";
 import { connectNats } from "../../components/jetstream/connection";
 import { AkiraNatsError } from "../../components/jetstream/errors";
-import { adminTunnelHop } from "../../components/natsDeployment";
 import { freePort } from "../../scripts/local/localNats";
-import { startPilot } from "../helpers/localNats";
 import { sshdUnavailable, startSshd } from "../helpers/localSshd";
+import { startPilot } from "../helpers/testServers";
 
 const skip = sshdUnavailable();
 const fingerprintOf = (publicKeyLine: string) =>

@@ -17,8 +17,8 @@ import { quarantineOf } from "../../components/jetstream/quarantine";
 import { restoreStream } from "../../components/jetstream/restore";
 import { backupStream } from "../../components/jetstream/snapshot";
 import { freePort, type LocalDeployment } from "../../scripts/local/localNats";
-import { startPilot, tempDir } from "../helpers/localNats";
 import { runCli } from "../helpers/runCli";
+import { startPilot, tempDir } from "../helpers/testServers";
 
 const ROOT = join(__dirname, "..", "..");
 

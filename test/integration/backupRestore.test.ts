@@ -16,7 +16,7 @@ import { serverLine } from "../../components/jetstream/serverLines";
 import { backupStream } from "../../components/jetstream/snapshot";
 import { checkStream } from "../../components/jetstream/streamCheck";
 import type { LocalDeployment } from "../../scripts/local/localNats";
-import { startCluster, startPilot, tempDir } from "../helpers/localNats";
+import { startCluster, startPilot, tempDir } from "../helpers/testServers";
 
 const MESSAGES = 100_000;
 const DELETED = [2, 500, 50_000, 77_777] as const;

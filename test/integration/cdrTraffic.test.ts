@@ -5,7 +5,7 @@ import { connectNats } from "../../components/jetstream/connection";
 import { CdrTraffic } from "../../scripts/traffic/cdrTraffic";
 import { IdTally } from "../../scripts/traffic/idTally";
 import { verifyStream } from "../../scripts/traffic/verify";
-import { startCluster, startPilot } from "../helpers/localNats";
+import { startCluster, startPilot } from "../helpers/testServers";
 
 type Hooks = { after(fn: () => unknown): void };
 

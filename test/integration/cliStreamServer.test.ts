@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectNats } from "../../components/jetstream/connection";
 import { freePort, type LocalDeployment } from "../../scripts/local/localNats";
-import { startPilot, tempDir } from "../helpers/localNats";
 import { runCli } from "../helpers/runCli";
+import { startPilot, tempDir } from "../helpers/testServers";
 
 describe("akira-nats stream/server CLI - exit codes and one-line errors (pilot)", () => {
   let pilot: LocalDeployment;

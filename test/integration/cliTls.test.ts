@@ -9,8 +9,8 @@ import { after, before, describe, it } from "node:test";
 import { connectNats } from "../../components/jetstream/connection";
 import { issueAuthority } from "../../components/tls/certificates";
 import type { LocalDeployment } from "../../scripts/local/localNats";
-import { startPilot, tempDir } from "../helpers/localNats";
 import { runCli } from "../helpers/runCli";
+import { startPilot, tempDir } from "../helpers/testServers";
 
 describe("akira-nats over client TLS (pilot with TLS)", () => {
   let secure: LocalDeployment;

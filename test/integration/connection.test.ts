@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { connectNats } from "../../components/jetstream/connection";
 import { AuthorizationError, UnreachableError } from "../../components/jetstream/errors";
 import { freePort } from "../../scripts/local/localNats";
-import { startPilot } from "../helpers/localNats";
+import { startPilot } from "../helpers/testServers";
 
 describe("connection - failures name the cause", () => {
   it("connects with the client user", async (t) => {

@@ -10,7 +10,7 @@ import { serverLine } from "../../components/jetstream/serverLines";
 import type { LocalDeployment } from "../../scripts/local/localNats";
 import { carryConsumerPositions } from "../../scripts/runbook/consumerPositions";
 import { copyMessages } from "../../scripts/runbook/copyMessages";
-import { startPilot } from "../helpers/localNats";
+import { startPilot } from "../helpers/testServers";
 
 const STREAM = "POSITIONS";
 

@@ -4,7 +4,7 @@ import { DeliverPolicy, headers, type NatsConnection, StorageType } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
 import type { LocalDeployment } from "../../scripts/local/localNats";
 import { copyMessages, streamIds } from "../../scripts/runbook/copyMessages";
-import { startPilot } from "../helpers/localNats";
+import { startPilot } from "../helpers/testServers";
 
 const STREAM = "COPY_TEST";
 

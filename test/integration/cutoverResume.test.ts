@@ -10,7 +10,7 @@ import { ProcedureContext } from "../../scripts/runbook/context";
 import { CUTOVER, cutoverSteps } from "../../scripts/runbook/cutover";
 import { LocalInfra, localEndpoint } from "../../scripts/runbook/localInfra";
 import { openJournal, outputOf, runSteps } from "../../scripts/runbook/steps";
-import { startPilot, tempDir } from "../helpers/localNats";
+import { startPilot, tempDir } from "../helpers/testServers";
 
 const unused = async () => {
   throw new Error("not part of this test");

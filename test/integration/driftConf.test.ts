@@ -9,16 +9,16 @@ import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { utils } from "ssh2";
-import { sshFingerprint } from "../../components/adminTunnel";
-import { ed25519KeyPair } from "../../components/ed25519KeyPair";
-import { nodePrivateIps } from "../../components/network";
-import { clusterNodeNames, renderClusterNodeConf } from "../../components/nodePlan";
+import { sshFingerprint } from "../../components/cluster/adminTunnel";
+import { ed25519KeyPair } from "../../components/cluster/ed25519KeyPair";
+import { nodePrivateIps } from "../../components/cluster/network";
+import { clusterNodeNames, renderClusterNodeConf } from "../../components/cluster/nodePlan";
 import { sha256 } from "../../scripts/drift/confDrift";
 import { sshHostsFromOutputs, sshOpener } from "../../scripts/drift/confNodes";
 import { freePort } from "../../scripts/local/localNats";
-import { tempDir } from "../helpers/localNats";
 import { sshdUnavailable, startSshd } from "../helpers/localSshd";
 import { runCli } from "../helpers/runCli";
+import { tempDir } from "../helpers/testServers";
 
 const NAMES = clusterNodeNames("akira-ga", 3);
 const PLAN = {

@@ -11,9 +11,9 @@ import { connect } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
 import { issueAuthority } from "../../components/tls/certificates";
 import { freePort } from "../../scripts/local/localNats";
-import { startCluster, startPilot, tempDir } from "../helpers/localNats";
 import { sshdUnavailable, startSshd } from "../helpers/localSshd";
 import { runCli } from "../helpers/runCli";
+import { startCluster, startPilot, tempDir } from "../helpers/testServers";
 
 const MAX_BYTES = 64 * 1024 * 1024;
 

@@ -3,8 +3,8 @@ import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { connectNats } from "../../components/jetstream/connection";
 import { type FailoverReport, runFailoverTest } from "../../scripts/ops/failoverTest";
-import { startCluster, startPilot } from "../helpers/localNats";
 import { writeNodeControl } from "../helpers/nodeControl";
+import { startCluster, startPilot } from "../helpers/testServers";
 
 type Hooks = { after(fn: () => unknown): void };
 

@@ -12,10 +12,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { renderCloudInitWait } from "../../components/cloudInit";
-import { renderNatsSecrets } from "../../components/natsConf";
-import { nodePrivateIps } from "../../components/network";
-import { renderNodeCommand } from "../../components/nodeConfigCommand";
+import { renderCloudInitWait } from "../../components/cluster/cloudInit";
+import { renderNatsSecrets } from "../../components/cluster/natsConf";
+import { nodePrivateIps } from "../../components/cluster/network";
+import { renderNodeCommand } from "../../components/cluster/nodeConfigCommand";
 import {
   clusterNodeNames,
   clusterSecretsInput,
@@ -23,8 +23,8 @@ import {
   pilotSecretsInput,
   renderClusterNodeConf,
   renderPilotConf,
-} from "../../components/nodePlan";
-import { maxFileStoreBytes } from "../../components/serverTypes";
+} from "../../components/cluster/nodePlan";
+import { maxFileStoreBytes } from "../../components/config/serverTypes";
 import {
   assertNatsServerInstalled,
   LocalNatsNode,
@@ -34,8 +34,8 @@ import {
 import { packageLocalRelease } from "../../scripts/local/localRelease";
 import { localHost, runNodeScript } from "../../scripts/local/localService";
 import { binaryVersion } from "../../scripts/local/natsServerBin";
-import { tempDir } from "../helpers/localNats";
 import { expectedRoutes } from "../helpers/serverFacts";
+import { tempDir } from "../helpers/testServers";
 
 const CLUSTER = "akira-ga";
 const GA_NODES: PlannedNode[] = clusterNodeNames(CLUSTER, 3).map((name, i) => ({

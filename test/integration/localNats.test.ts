@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { startCluster, startPilot } from "../helpers/localNats";
 import { expectedRoutes } from "../helpers/serverFacts";
+import { startCluster, startPilot } from "../helpers/testServers";
 
 describe("local nats - rendered configs run", () => {
   it("pilot - single node with JetStream is healthy", async (t) => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { AckPolicy } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
-import { startPilot, tempDir } from "../helpers/localNats";
+import { startPilot, tempDir } from "../helpers/testServers";
 
 function cli(args: readonly string[]) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {

@@ -7,7 +7,7 @@ import { metaGroup, streamCopies } from "../../components/jetstream/peers";
 import { changeReplicas, type ReplicaProgress } from "../../components/jetstream/replicas";
 import { createStream, streamSnapshotInfo } from "../../components/jetstream/streams";
 import type { LocalDeployment } from "../../scripts/local/localNats";
-import { startCluster, startPilot } from "../helpers/localNats";
+import { startCluster, startPilot } from "../helpers/testServers";
 
 type Hooks = { after(fn: () => unknown): void };
 

@@ -6,9 +6,9 @@ import { streamInfoRaw } from "../../components/jetstream/jsApiRequest";
 import { listServers, TooFewServersError } from "../../components/jetstream/servers";
 import { checkStream, type StreamCheckResult } from "../../components/jetstream/streamCheck";
 import type { LocalDeployment, LocalNatsNode } from "../../scripts/local/localNats";
-import { startCluster } from "../helpers/localNats";
 import { runCli } from "../helpers/runCli";
 import { expectedRoutes, varz } from "../helpers/serverFacts";
+import { startCluster } from "../helpers/testServers";
 
 /** Re-runs the check until its line is `want` (replica flags settle within a few heartbeats). */
 async function checkUntil(nc: NatsConnection, want: string, stream: string): Promise<StreamCheckResult> {

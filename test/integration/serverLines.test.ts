@@ -10,8 +10,8 @@ import { expectedRouteCount, isLeaderlessHealth, serverLine } from "../../compon
 import { findStream } from "../../components/jetstream/streams";
 import { waitFor } from "../../components/jetstream/waitFor";
 import { createLocalCluster, randomSecrets } from "../../scripts/local/localNats";
-import { startPilot, tempDir } from "../helpers/localNats";
 import { varz } from "../helpers/serverFacts";
+import { startPilot, tempDir } from "../helpers/testServers";
 
 const healthz = async (monitorUrl: string) => {
   const res = await fetch(`${monitorUrl}/healthz`, { signal: AbortSignal.timeout(2000) });

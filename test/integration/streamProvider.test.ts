@@ -1,22 +1,22 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { NatsConnection } from "nats";
-import { JetStreamStream, STREAM_RESOURCE_TYPE } from "../../components/jetStreamStream";
 import { connectNats } from "../../components/jetstream/connection";
 import { jsApiRequest } from "../../components/jetstream/jsApiRequest";
 import { createStream, streamSnapshotInfo, updateStream } from "../../components/jetstream/streams";
-import { UNKNOWN_VALUE } from "../../components/previewUnknowns";
+import { UNKNOWN_VALUE } from "../../components/provider/previewUnknowns";
+import { JetStreamStream, STREAM_RESOURCE_TYPE } from "../../components/stream/jetStreamStream";
 import {
   checkInputs,
   createStreamProvider,
   type StreamInputs,
   type StreamOutputs,
   type StreamProvider,
-} from "../../components/streamProvider";
+} from "../../components/stream/jetStreamStreamProvider";
 import { freePort, type LocalDeployment } from "../../scripts/local/localNats";
 import { captureDynamicResources, hostConfig, reviveProvider } from "../helpers/dynamicProvider";
-import { startCluster } from "../helpers/localNats";
 import { sshdUnavailable, startSshd } from "../helpers/localSshd";
+import { startCluster } from "../helpers/testServers";
 
 const ENV_KEYS = [
   "AKIRA_NATS_PASSWORD",

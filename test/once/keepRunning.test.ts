@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { connectNats } from "../../components/jetstream/connection";
 import { streamInfoRaw } from "../../components/jetstream/jsApiRequest";
-import { tempDir } from "../helpers/localNats";
 import { runCli } from "../helpers/runCli";
+import { tempDir } from "../helpers/testServers";
 
 test("rehearse --keep-running - exits 0 after the report, the pilot detached, alive and reachable", {
   timeout: 240_000,

@@ -12,9 +12,9 @@ import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
-import { vanishedStreamMessage } from "../../components/streamProvider";
+import { vanishedStreamMessage } from "../../components/stream/jetStreamStreamProvider";
 import type { LocalDeployment } from "../../scripts/local/localNats";
-import { startPilot, tempDir } from "../helpers/localNats";
+import { startPilot, tempDir } from "../helpers/testServers";
 
 const HERE = join(__dirname, "..", "..");
 
@@ -80,7 +80,7 @@ describe("portable state - a stream's __provider works from another checkout", (
     assert.ok(!providerText.includes(root), "the stored provider names the checkout's path");
     assert.ok(!providerText.includes(HERE), "the stored provider names this checkout's path");
     assert.doesNotMatch(providerText, /node_modules|\/tmp\//);
-    assert.match(providerText, /moduleFromRoot: "components\/streamProvider\.ts"/);
+    assert.match(providerText, /moduleFromRoot: "components\/stream\/jetStreamStreamProvider\.ts"/);
     const inputs = { ...args, __provider: providerText };
     const created = hostStep(a, { step: "create", providerText, args: [inputs], config });
     assert.equal(created.error, undefined);
@@ -95,6 +95,19 @@ describe("portable state - a stream's __provider works from another checkout", (
     assert.equal(read.ok.id, "AKIRA_CDR");
     assert.equal(read.ok.props.maxMsgs, -1);
     assert.equal(read.ok.props.messages, 0);
+    // State written before components/ had folders names the provider's old path: still revived.
+    const legacyText = providerText.replace(
+      '"components/stream/jetStreamStreamProvider.ts"',
+      '"components/streamProvider.ts"',
+    );
+    assert.notEqual(legacyText, providerText);
+    const legacyRead = hostStep(b, {
+      step: "read",
+      providerText: legacyText,
+      args: ["AKIRA_CDR", state],
+      config,
+    });
+    assert.deepEqual([legacyRead.error, legacyRead.ok.id], [undefined, "AKIRA_CDR"]);
 
     const news = { ...inputs, maxMsgs: 5000 };
     const diff = hostStep(b, { step: "diff", providerText, args: ["AKIRA_CDR", state, news], config });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { UsageError } from "../../scripts/cli/connectionFlags";
 import { parseDurationMs } from "../../scripts/cli/duration";
 import { formatBytes, formatDuration, renderTable } from "../../scripts/cli/output";
 import { createProgress, renderBar } from "../../scripts/cli/progress";
+import { UsageError } from "../../scripts/cli/usageError";
 
 describe("cli output - tables, units, durations, progress", () => {
   it("renderTable - padded columns, numbers right-aligned, footer under a rule", () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { describe, it } from "node:test";
-import { ed25519KeyPair } from "../../components/ed25519KeyPair";
+import { ed25519KeyPair } from "../../components/cluster/ed25519KeyPair";
 import { issueAuthority, issueNodeCertificate, renewalDue } from "../../components/tls/certificates";
 import {
   createTlsAuthorityProvider,

@@ -6,7 +6,7 @@ import {
   renderCloudInitWait,
   renderHostPrepareScript,
   renderSystemdUnit,
-} from "../../components/cloudInit";
+} from "../../components/cluster/cloudInit";
 
 const UNIT = `[Unit]
 Description=NATS server (akira-nats)

@@ -10,12 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { renderAuthorizedKeys } from "../../components/authorizedKeys";
-import { type ClusterShape, publicKeyIdentity } from "../../components/clusterShape";
-import { createClusterShapeProvider } from "../../components/clusterShapeGuard";
-import { ed25519KeyPair } from "../../components/ed25519KeyPair";
-import { NatsCluster } from "../../components/natsCluster";
-import { UNKNOWN_VALUE } from "../../components/previewUnknowns";
+import { renderAuthorizedKeys } from "../../components/cluster/authorizedKeys";
+import { type ClusterShape, publicKeyIdentity } from "../../components/cluster/clusterShape";
+import { ed25519KeyPair } from "../../components/cluster/ed25519KeyPair";
+import { NatsCluster } from "../../components/cluster/natsCluster";
+import { createClusterShapeProvider } from "../../components/cluster/shapeGuard";
+import { UNKNOWN_VALUE } from "../../components/provider/previewUnknowns";
 import { installMocks, settled, unwrap } from "../helpers/pulumiMocks";
 
 const CURRENT = ed25519KeyPair("current");

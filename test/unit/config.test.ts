@@ -7,7 +7,7 @@ import {
   loadStackConfig,
   parseStackConfig,
   readStackConfig,
-} from "../../components/config";
+} from "../../components/config/config";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import {
   GENERATE,

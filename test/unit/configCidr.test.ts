@@ -7,8 +7,8 @@ import {
   isNetworkAddress,
   networkOf,
   parseCidr,
-} from "../../components/configCidr";
-import { findPlaceholder } from "../../components/placeholders";
+} from "../../components/config/configCidr";
+import { findPlaceholder } from "../../components/config/placeholders";
 
 describe("configCidr - parsing and arithmetic", () => {
   for (const [text, network, isNetwork] of [

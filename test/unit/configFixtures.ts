@@ -3,7 +3,7 @@
  * The SSH key pair is generated per run, so no private key lives in the repository.
  */
 
-import { ed25519KeyPair } from "../../components/ed25519KeyPair";
+import { ed25519KeyPair } from "../../components/cluster/ed25519KeyPair";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 
 export const SHA = "3f9c1d7a0b2e4c6d8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d3e";

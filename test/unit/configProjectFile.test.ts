@@ -9,7 +9,7 @@ import {
   keysToReplace,
   parseStackConfig,
   qualifiedKey,
-} from "../../components/config";
+} from "../../components/config/config";
 import { KEY_PAIR, PASSWORDS, SHA, TOKEN } from "./configFixtures";
 
 const ROOT = join(__dirname, "..", "..");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { utils } from "ssh2";
-import { parseStackConfig } from "../../components/config";
+import { parseStackConfig } from "../../components/config/config";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 import { GENERATE, gaRaw, KEY_PAIR, OTHER_KEY_PAIR, PASSWORDS, type Raw, stagingRaw } from "./configFixtures";
 

@@ -21,17 +21,17 @@ import {
   sshHostsFromOutputs,
 } from "../../scripts/drift/confNodes";
 import { DeclaredStreamError, declaredStream } from "../../scripts/drift/declaredStream";
+import { buildReport, checkResult, formatMarkdown, formatText } from "../../scripts/drift/driftReport";
 import {
   changedOps,
   isExpectNoChangesFailure,
   type PreviewRunner,
   pulumiFailure,
 } from "../../scripts/drift/pulumiPreview";
-import { buildReport, checkResult, formatMarkdown, formatText } from "../../scripts/drift/report";
 import { runDrift } from "../../scripts/drift/runDrift";
 import { readStackConfigFile } from "../../scripts/drift/stackConfigFile";
 import { compareStream } from "../../scripts/drift/streamDrift";
-import { tempDir } from "../helpers/localNats";
+import { tempDir } from "../helpers/testServers";
 
 const ROOT = join(__dirname, "..", "..");
 

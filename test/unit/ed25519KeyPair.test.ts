@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { utils } from "ssh2";
-import { ed25519KeyPair, publicKeyFingerprint } from "../../components/ed25519KeyPair";
+import { ed25519KeyPair, publicKeyFingerprint } from "../../components/cluster/ed25519KeyPair";
 
 const hasKeygen = spawnSync("ssh-keygen", ["-?"]).error === undefined;
 

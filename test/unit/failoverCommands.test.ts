@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseHostMap } from "../../scripts/commands/failoverTest";
-import { monitorUrls } from "../../scripts/commands/monitor";
+import { parseHostMap } from "../../scripts/commands/failoverTestCommand";
+import { monitorUrls } from "../../scripts/commands/monitorCommand";
 import { testSubjectPrefix } from "../../scripts/ops/failoverTest";
 import { substitute } from "../../scripts/ops/shellCommand";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { firewallRules } from "../../components/firewall";
+import { firewallRules } from "../../components/cluster/firewall";
 
 describe("firewall - inbound rules of the GA nodes", () => {
   it("exact rules - 22 from adminCidrs, 4222 from clientCidrs, nothing else", () => {

@@ -1,9 +1,8 @@
 /** The advisory gate on natsVersion, the pilot version rule and the preview warnings, exactly. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseStackConfig, type StackConfig } from "../../components/config";
-import { configWarnings, minorsBehindNewest } from "../../components/configWarnings";
-import { compareVersions, PINNED_NATS_VERSION, SUPPORT_POLICY } from "../../components/jetstream/serverLines";
+import { parseStackConfig, type StackConfig } from "../../components/config/config";
+import { configWarnings, minorsBehindNewest } from "../../components/config/configWarnings";
 import {
   ADVISORIES,
   ADVISORY_SOURCES,
@@ -13,7 +12,8 @@ import {
   NEWEST_KNOWN_RELEASE,
   versionToMoveTo,
   vulnerablePinReason,
-} from "../../components/natsAdvisories";
+} from "../../components/config/natsAdvisories";
+import { compareVersions, PINNED_NATS_VERSION, SUPPORT_POLICY } from "../../components/jetstream/serverLines";
 import { gaRaw, type Raw, stagingRaw } from "./configFixtures";
 
 const ids = (version: string) => advisoriesAffecting(version).map((a) => a.id);

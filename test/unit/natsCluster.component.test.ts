@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { NatsCluster, type NatsClusterArgs } from "../../components/cluster/natsCluster";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
-import { NatsCluster, type NatsClusterArgs } from "../../components/natsCluster";
 import { installMocks, settled } from "../helpers/pulumiMocks";
 
 const ARGS: NatsClusterArgs = {

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { networkZoneFor, nodePrivateIps, subnetCidr } from "../../components/network";
+import { networkZoneFor, nodePrivateIps, subnetCidr } from "../../components/cluster/network";
 import {
   clusterNodeNames,
   clusterSecretsInput,
   type PlannedNode,
   renderClusterNodeConf,
   renderPilotConf,
-} from "../../components/nodePlan";
+} from "../../components/cluster/nodePlan";
 
 const NODES: PlannedNode[] = [
   { name: "akira-ga-1", privateIp: "10.0.1.11" },

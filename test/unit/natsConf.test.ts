@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { renderNatsConf, renderNatsSecrets } from "../../components/natsConf";
+import { renderNatsConf, renderNatsSecrets } from "../../components/cluster/natsConf";
 
 describe("natsConf - rendered text", () => {
   it("cluster node - exact conf, no secret in it", () => {

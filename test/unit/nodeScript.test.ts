@@ -3,15 +3,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
-import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
-import { renderNatsConf } from "../../components/natsConf";
+import { renderNatsConf } from "../../components/cluster/natsConf";
 import {
   appliedConfText,
   confChecksum,
   type NodeScriptInput,
   renderNodeScript,
   shellQuote,
-} from "../../components/nodeScript";
+} from "../../components/cluster/nodeScript";
+import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
 
 const conf = renderNatsConf({
   serverName: "nats-1",

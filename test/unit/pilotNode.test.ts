@@ -4,12 +4,12 @@ import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { renderCloudInitWait, renderHostPrepareScript } from "../../components/cloudInit";
+import { renderCloudInitWait, renderHostPrepareScript } from "../../components/cluster/cloudInit";
+import { renderNodeCommand } from "../../components/cluster/nodeConfigCommand";
+import { PilotNode } from "../../components/cluster/pilotNode";
 import { PINNED_NATS_VERSION } from "../../components/jetstream/serverLines";
-import { renderNodeCommand } from "../../components/nodeConfigCommand";
-import { PilotNode } from "../../components/pilotNode";
-import { tempDir } from "../helpers/localNats";
 import { installMocks, settled, unwrap } from "../helpers/pulumiMocks";
+import { tempDir } from "../helpers/testServers";
 
 const SCRIPT = {
   natsVersion: PINNED_NATS_VERSION,

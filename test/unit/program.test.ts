@@ -7,12 +7,10 @@
 import assert from "node:assert/strict";
 import { before, describe, it, mock } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { renderCloudInit } from "../../components/cloudInit";
-import { ConfigError } from "../../components/config";
-import { ed25519KeyPair, publicKeyFingerprint } from "../../components/ed25519KeyPair";
-import { SUPPORT_POLICY } from "../../components/jetstream/serverLines";
-import { renderNatsSecrets } from "../../components/natsConf";
-import { renderNodeCommand } from "../../components/nodeConfigCommand";
+import { renderCloudInit } from "../../components/cluster/cloudInit";
+import { ed25519KeyPair, publicKeyFingerprint } from "../../components/cluster/ed25519KeyPair";
+import { renderNatsSecrets } from "../../components/cluster/natsConf";
+import { renderNodeCommand } from "../../components/cluster/nodeConfigCommand";
 import {
   clusterSecretsInput,
   nodeTlsFiles,
@@ -20,9 +18,11 @@ import {
   pilotSecretsInput,
   renderClusterNodeConf,
   renderPilotConf,
-} from "../../components/nodePlan";
-import { confChecksum, renderNodeStdin, tlsDirFor } from "../../components/nodeScript";
-import { maxFileStoreBytes, PRICES_CHECKED, SERVER_TYPES } from "../../components/serverTypes";
+} from "../../components/cluster/nodePlan";
+import { confChecksum, renderNodeStdin, tlsDirFor } from "../../components/cluster/nodeScript";
+import { ConfigError } from "../../components/config/config";
+import { maxFileStoreBytes, PRICES_CHECKED, SERVER_TYPES } from "../../components/config/serverTypes";
+import { SUPPORT_POLICY } from "../../components/jetstream/serverLines";
 import {
   isSecret,
   KNOWN_SECRETS,
@@ -330,7 +330,7 @@ describe("program - ga stack (cluster on Hetzner)", () => {
       clusterName: "akira-ga",
       streamName: "AKIRA_CDR",
       streamReplicas: 3,
-      // Three servers at the price table's cx23 list price (components/serverTypes.ts owns the figure).
+      // Three servers at the price table's cx23 list price (components/config/serverTypes.ts owns the figure).
       monthlyCostEur: Math.round((SERVER_TYPES.cx23?.eurPerMonth ?? Number.NaN) * 3 * 100) / 100,
       pricesChecked: PRICES_CHECKED,
     });

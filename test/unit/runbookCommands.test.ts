@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { commandHooks, hookCommands } from "../../scripts/runbook/hooks";
 import { requireHooks } from "../../scripts/runbook/publisherSteps";
 import { endpointFromStack, rawConfigFromPulumi, streamResourceUrn } from "../../scripts/runbook/pulumiInfra";
-import { tempDir } from "../helpers/localNats";
+import { tempDir } from "../helpers/testServers";
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/akira-nats.ts", ...args], {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Journal, type JsonValue } from "../../scripts/runbook/journal";
 import { formatPlan, openJournal, runSteps, type Step, stepKey } from "../../scripts/runbook/steps";
-import { tempDir } from "../helpers/localNats";
+import { tempDir } from "../helpers/testServers";
 
 interface Ctx {
   calls: string[];

