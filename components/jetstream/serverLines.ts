@@ -75,6 +75,14 @@ export interface ServerLine {
    * with its own `_nats.*` keys, which a consumer carried to an older server must leave behind.
    */
   readonly consumerMetadata: boolean;
+  /**
+   * Whether a SIGKILLed stream leader can come back with a copy that lacks messages it had
+   * acknowledged while the leader calls it current (nats-server#2955, #4695): measured on 2.9.10
+   * in most rehearsals, never on 2.15.1. The runbook rebuilds such a copy; the rebuild can also set
+   * a durable consumer back or drop it (2 of 3 rehearsals on 2.9.10: 271 and 1,356 messages
+   * delivered again), which the runbook cannot prevent, only report.
+   */
+  readonly killedReplicaMayDiverge: boolean;
 }
 
 const LINES: readonly ServerLine[] = [
@@ -88,6 +96,7 @@ const LINES: readonly ServerLine[] = [
     snapshotFormat: 1,
     startSequenceAckFloor: "zero",
     consumerMetadata: false,
+    killedReplicaMayDiverge: true,
   },
   {
     line: "2.10",
@@ -99,6 +108,8 @@ const LINES: readonly ServerLine[] = [
     snapshotFormat: 1,
     startSequenceAckFloor: "zero",
     consumerMetadata: true,
+    // Not measured on 2.10: taken as 2.9 until a rehearsal shows otherwise.
+    killedReplicaMayDiverge: true,
   },
   {
     // A restarted lone node of 2.11 and later reports that it is recovering the meta layer for as
@@ -115,6 +126,7 @@ const LINES: readonly ServerLine[] = [
     snapshotFormat: 2,
     startSequenceAckFloor: "before-start",
     consumerMetadata: true,
+    killedReplicaMayDiverge: false,
   },
 ];
 

@@ -119,57 +119,74 @@ export function registerMonitor(program: Command): void {
     .option("--confirm <n>", "polls a condition must hold before it alerts", String(d.confirmPolls))
     .option("--consumers <names>", "watch only these consumers, comma-separated (default: all)")
     .option("--exit-on-alert", "stop at the first alert")
-    .action(async (flags: MonitorFlags) => {
-      const durationMs = parseDurationMs(flags.duration, "--duration");
-      const intervalMs = parseDurationMs(flags.interval, "--interval");
-      if (intervalMs < 100)
-        throw new UsageError(`--interval must be at least 100ms, got "${flags.interval}"`);
-      const thresholds: MonitorThresholds = {
-        maxPending: positive(flags.maxPending, "--max-pending"),
-        maxAckPending: positive(flags.maxAckPending, "--max-ack-pending"),
-        growthPolls: positive(flags.growthPolls, "--growth-polls"),
-        storagePercent: percent(flags.storagePercent, "--storage-percent"),
-        maxReplicaLag: positive(flags.maxReplicaLag, "--max-replica-lag"),
-        confirmPolls: Math.max(1, positive(flags.confirm, "--confirm")),
-      };
-      const urls = monitorUrls(flags);
-      const jsonToStdout = flags.json === "-";
-      const jsonFd = flags.json !== undefined && !jsonToStdout ? openSync(flags.json, "a") : undefined;
-      const writeJson = (value: unknown) => {
-        const line = `${JSON.stringify(value)}\n`;
-        if (jsonToStdout) process.stdout.write(line);
-        else if (jsonFd !== undefined) writeSync(jsonFd, line);
-      };
-      const live = process.stdout.isTTY === true && !jsonToStdout;
-      const header = `akira-nats monitor ${flags.stream}: ${urls.join(", ")} every ${flags.interval} for ${flags.duration} (Ctrl-C ends with a summary)`;
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once("SIGINT", onSigint);
-      try {
-        const summary = await runMonitor({
-          monitorUrls: urls,
-          stream: flags.stream,
-          durationMs,
-          intervalMs,
-          thresholds,
-          exitOnAlert: flags.exitOnAlert,
-          consumers: flags.consumers === undefined ? undefined : serverList(flags.consumers),
-          signal: abort.signal,
-          onAlert: (a, state) => {
-            process.stderr.write(state === "raised" ? `${a.line}\n` : `RESOLVED ${a.kind} ${a.subject}\n`);
-          },
-          onSample: (sample, active) => {
-            writeJson(sample);
-            if (live) process.stdout.write(`\x1b[H\x1b[2J${renderLiveView(sample, active, header)}`);
-            else if (!jsonToStdout) process.stdout.write(renderStatusLine(sample, active));
-          },
-        });
-        writeJson({ summary });
-        if (!jsonToStdout) process.stdout.write(renderSummary(summary));
-        if (!summary.ok) process.exitCode = 1;
-      } finally {
-        process.off("SIGINT", onSigint);
-        if (jsonFd !== undefined) closeSync(jsonFd);
-      }
+    .action(runMonitorCommand);
+}
+
+/** The thresholds the flags set, each checked with its flag's name. */
+function thresholdsOf(flags: MonitorFlags): MonitorThresholds {
+  return {
+    maxPending: positive(flags.maxPending, "--max-pending"),
+    maxAckPending: positive(flags.maxAckPending, "--max-ack-pending"),
+    growthPolls: positive(flags.growthPolls, "--growth-polls"),
+    storagePercent: percent(flags.storagePercent, "--storage-percent"),
+    maxReplicaLag: positive(flags.maxReplicaLag, "--max-replica-lag"),
+    confirmPolls: Math.max(1, positive(flags.confirm, "--confirm")),
+  };
+}
+
+/** `--json FILE` (appended) or `-` (stdout): one JSON line per poll and the summary. */
+function jsonSink(flags: MonitorFlags): { write(value: unknown): void; toStdout: boolean; close(): void } {
+  const toStdout = flags.json === "-";
+  const fd = flags.json !== undefined && !toStdout ? openSync(flags.json, "a") : undefined;
+  return {
+    toStdout,
+    write(value) {
+      const line = `${JSON.stringify(value)}\n`;
+      if (toStdout) process.stdout.write(line);
+      else if (fd !== undefined) writeSync(fd, line);
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+    },
+  };
+}
+
+async function runMonitorCommand(flags: MonitorFlags): Promise<void> {
+  const durationMs = parseDurationMs(flags.duration, "--duration");
+  const intervalMs = parseDurationMs(flags.interval, "--interval");
+  if (intervalMs < 100) throw new UsageError(`--interval must be at least 100ms, got "${flags.interval}"`);
+  const thresholds = thresholdsOf(flags);
+  const urls = monitorUrls(flags);
+  const json = jsonSink(flags);
+  const live = process.stdout.isTTY === true && !json.toStdout;
+  const header = `akira-nats monitor ${flags.stream}: ${urls.join(", ")} every ${flags.interval} for ${flags.duration} (Ctrl-C ends with a summary)`;
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    const summary = await runMonitor({
+      monitorUrls: urls,
+      stream: flags.stream,
+      durationMs,
+      intervalMs,
+      thresholds,
+      exitOnAlert: flags.exitOnAlert,
+      consumers: flags.consumers === undefined ? undefined : serverList(flags.consumers),
+      signal: abort.signal,
+      onAlert: (a, state) => {
+        process.stderr.write(state === "raised" ? `${a.line}\n` : `RESOLVED ${a.kind} ${a.subject}\n`);
+      },
+      onSample: (sample, active) => {
+        json.write(sample);
+        if (live) process.stdout.write(`\x1b[H\x1b[2J${renderLiveView(sample, active, header)}`);
+        else if (!json.toStdout) process.stdout.write(renderStatusLine(sample, active));
+      },
     });
+    json.write({ summary });
+    if (!json.toStdout) process.stdout.write(renderSummary(summary));
+    if (!summary.ok) process.exitCode = 1;
+  } finally {
+    process.off("SIGINT", onSigint);
+    json.close();
+  }
 }

@@ -76,44 +76,45 @@ export function registerRehearse(program: Command): void {
     .addOption(
       new Option("--sabotage <what>", "break the cutover on purpose").choices(["skip-copy"]).hideHelp(),
     )
-    .action(async (flags: RehearseFlags, cmd: Command) => {
-      const explicitMessages = cmd.getOptionValueSource("messages") === "cli";
-      if (explicitMessages && flags.duration !== undefined) {
-        throw new UsageError("--messages and --duration exclude each other: give one of them");
-      }
-      if (!["auto", "vm", "random"].includes(flags.ports)) {
-        throw new UsageError(`--ports must be auto, vm or random, got "${flags.ports}"`);
-      }
-      const rate = positiveInt(flags.rate, "--rate");
-      const durationMs =
-        flags.duration === undefined ? undefined : parseDurationMs(flags.duration, "--duration");
-      if (flags.rollingUpgrade) {
-        process.exitCode = await runRollingUpgradeRehearsal({
-          reportDir: flags.report,
-          ratePerSec: rate,
-          ports: flags.ports === "vm" ? "vm" : "random",
-          minMessages: explicitMessages ? positiveInt(flags.messages ?? "", "--messages") : undefined,
-          minDurationSec: durationMs === undefined ? undefined : durationMs / 1000,
-          json: flags.json === true,
-          fromNatsServer: flags.fromNatsServer,
-          toNatsServer: flags.toNatsServer,
-          force: flags.force === true,
-          forceDowngrade: flags.forceDowngrade === true,
-        });
-        return;
-      }
-      const report = await rehearse({
-        messages: durationMs === undefined ? positiveInt(flags.messages ?? "3000", "--messages") : 1,
-        durationMs,
-        ratePerSec: rate,
-        reportDir: flags.report,
-        keepRunning: flags.keepRunning === true,
-        ports: flags.ports as "auto" | "vm" | "random",
-        json: flags.json === true,
-        skipCopySinceBackup: flags.sabotage === "skip-copy",
-        pilotNatsServer: flags.pilotNatsServer,
-        gaNatsServer: flags.gaNatsServer,
-      });
-      process.exitCode = report.ok ? 0 : 1;
+    .action(runRehearseCommand);
+}
+
+async function runRehearseCommand(flags: RehearseFlags, cmd: Command): Promise<void> {
+  const explicitMessages = cmd.getOptionValueSource("messages") === "cli";
+  if (explicitMessages && flags.duration !== undefined) {
+    throw new UsageError("--messages and --duration exclude each other: give one of them");
+  }
+  if (!["auto", "vm", "random"].includes(flags.ports)) {
+    throw new UsageError(`--ports must be auto, vm or random, got "${flags.ports}"`);
+  }
+  const rate = positiveInt(flags.rate, "--rate");
+  const durationMs = flags.duration === undefined ? undefined : parseDurationMs(flags.duration, "--duration");
+  if (flags.rollingUpgrade) {
+    process.exitCode = await runRollingUpgradeRehearsal({
+      reportDir: flags.report,
+      ratePerSec: rate,
+      ports: flags.ports === "vm" ? "vm" : "random",
+      minMessages: explicitMessages ? positiveInt(flags.messages ?? "", "--messages") : undefined,
+      minDurationSec: durationMs === undefined ? undefined : durationMs / 1000,
+      json: flags.json === true,
+      fromNatsServer: flags.fromNatsServer,
+      toNatsServer: flags.toNatsServer,
+      force: flags.force === true,
+      forceDowngrade: flags.forceDowngrade === true,
     });
+    return;
+  }
+  const report = await rehearse({
+    messages: durationMs === undefined ? positiveInt(flags.messages ?? "3000", "--messages") : 1,
+    durationMs,
+    ratePerSec: rate,
+    reportDir: flags.report,
+    keepRunning: flags.keepRunning === true,
+    ports: flags.ports as "auto" | "vm" | "random",
+    json: flags.json === true,
+    skipCopySinceBackup: flags.sabotage === "skip-copy",
+    pilotNatsServer: flags.pilotNatsServer,
+    gaNatsServer: flags.gaNatsServer,
+  });
+  process.exitCode = report.ok ? 0 : 1;
 }

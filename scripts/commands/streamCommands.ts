@@ -83,7 +83,15 @@ function seqRange(first: number, last: number): string {
 
 export function registerStreamCommands(program: Command): void {
   const stream = program.command("stream").description("Back up, restore and inspect JetStream streams");
+  registerBackup(stream);
+  registerRestore(stream);
+  registerVerify(stream);
+  registerRelease(stream);
+  registerInfo(stream);
+  registerList(stream);
+}
 
+function registerBackup(stream: Command): void {
   withConnectionFlags(
     stream
       .command("backup")
@@ -114,7 +122,9 @@ export function registerStreamCommands(program: Command): void {
         : `Backed up stream ${r.stream} to ${r.dir}: ${formatCount(r.messages)} messages, sequences ${seqRange(r.firstSeq, r.lastSeq)}, ${formatBytes(r.bytes)} (stream.tar.s2 ${formatBytes(r.dataBytes)}, sha256 ${r.digests.data_sha256.slice(0, 12)}…)${consumers}, in ${formatDuration(r.durationMs)}\n`,
     );
   });
+}
 
+function registerRestore(stream: Command): void {
   withConnectionFlags(
     stream
       .command("restore")
@@ -144,7 +154,9 @@ export function registerStreamCommands(program: Command): void {
     ).finally(() => bar.finish());
     process.stdout.write(flags.json ? renderJson(r) : restoredLine(r, dir));
   });
+}
 
+function registerVerify(stream: Command): void {
   withConnectionFlags(
     stream
       .command("verify")
@@ -164,7 +176,9 @@ export function registerStreamCommands(program: Command): void {
         : `Stream ${r.stream} holds backup ${dir}: ${formatCount(r.readable)} messages read back${since}${consumers}${r.digestsChecked ? "" : " (a backup without digests: its files were not checked)"}\n`,
     );
   });
+}
 
+function registerRelease(stream: Command): void {
   withConnectionFlags(
     stream
       .command("release")
@@ -175,7 +189,9 @@ export function registerStreamCommands(program: Command): void {
     const subjects = await withConnection(flags, (nc) => releaseStream(nc, name));
     process.stdout.write(`Released stream ${name}: it takes ${subjects.join(", ")} again\n`);
   });
+}
 
+function registerInfo(stream: Command): void {
   withConnectionFlags(
     stream
       .command("info")
@@ -187,7 +203,9 @@ export function registerStreamCommands(program: Command): void {
     const info = await withConnection(flags, (nc) => streamInfoRaw(nc, name));
     process.stdout.write(flags.json ? renderJson(info) : renderStreamInfo(info));
   });
+}
 
+function registerList(stream: Command): void {
   withConnectionFlags(
     stream
       .command("ls")

@@ -372,19 +372,37 @@ interface MetaClusterJsz {
 
 /** Resolves once the meta leader sees every other node online and current. */
 async function waitMetaGroupFormed(nodes: readonly LocalNatsNode[], timeoutMs: number): Promise<void> {
+  const seen = new Map<string, string>();
   const formed = async (n: LocalNatsNode) => {
     const res = await fetch(`${n.monitorUrl}/jsz?leader-only=true`, { signal: AbortSignal.timeout(1000) });
-    if (!res.ok) return false;
+    if (!res.ok) {
+      seen.set(n.spec.name, `not the leader (${res.status})`);
+      return false;
+    }
     const replicas = ((await res.json()) as MetaClusterJsz).meta_cluster?.replicas ?? [];
+    seen.set(
+      n.spec.name,
+      `leader; peers ${replicas.map((r) => `${r.current ? "current" : "behind"}${r.offline ? " offline" : ""}`).join(", ") || "none"}`,
+    );
     return metaGroupFormed(replicas, nodes.length);
   };
   await waitFor(
     async () => {
       // Any node may lead, and a node may run outside this process (tests start some by shell).
-      for (const n of nodes) if (await formed(n).catch(() => false)) return true;
+      for (const n of nodes) {
+        const ok = await formed(n).catch((err: Error) => {
+          seen.set(n.spec.name, err.message);
+          return false;
+        });
+        if (ok) return true;
+      }
       return undefined;
     },
-    { timeoutMs, what: `the JetStream meta group of ${nodes.map((n) => n.spec.name).join(", ")} formed` },
+    {
+      timeoutMs,
+      what: () =>
+        `the JetStream meta group of ${nodes.map((n) => n.spec.name).join(", ")} formed (last seen: ${[...seen].map(([k, v]) => `${k} ${v}`).join("; ")})`,
+    },
   );
 }
 

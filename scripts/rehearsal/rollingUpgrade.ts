@@ -9,23 +9,15 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "nats";
-import { CLIENT_USER } from "../../components/cluster/natsConf";
 import { rawOrDefault } from "../../components/config/config";
-import { connectNats } from "../../components/jetstream/connection";
+import { type ConnectionTarget, connectNats } from "../../components/jetstream/connection";
 import { unsupportedVersionChange } from "../../components/jetstream/serverLines";
 import { waitFor } from "../../components/jetstream/waitFor";
-import { createLocalCluster, randomSecrets } from "../local/localNats";
-import { type LocalRelease, packageLocalRelease } from "../local/localRelease";
-import {
-  monitorGet,
-  rollNodes,
-  runOn,
-  type ScriptedNode,
-  scriptedNodes,
-  scriptFor,
-} from "../local/scriptedNodes";
-import { CdrTraffic } from "../traffic/cdrTraffic";
-import { verifyStream } from "../traffic/verify";
+import type { LocalRelease } from "../local/localRelease";
+import { rollNodes, type ScriptedNode, scriptFor } from "../local/scriptedNodes";
+import { CdrTraffic, type TrafficStats } from "../traffic/cdrTraffic";
+import { type VerifyResult, verifyStream } from "../traffic/verify";
+import { type RollingCluster, scriptedCluster, startCluster, stopCluster } from "./rollingUpgradeCluster";
 import {
   type NodeRollReport,
   REPORT_FILE,
@@ -149,130 +141,177 @@ async function rollPhase(ctx: RollContext, from: string, release: LocalRelease):
 const allRolled = (phase: RollPhaseReport, count: number) =>
   phase.nodes.length === count && phase.nodes.every((n) => n.ok && n.versionAfter === phase.toVersion);
 
+/** The run's settings, and what it has open: closed at the end, however the run ends. */
+interface UpgradeRun {
+  readonly opts: RollingUpgradeOptions;
+  readonly ratePerSec: number;
+  readonly stream: string;
+  readonly emit: (e: RollingUpgradeProgress) => void;
+  nc?: NatsConnection;
+  traffic?: CdrTraffic;
+}
+
 /** Runs the rehearsal, writes {@link REPORT_FILE} into `dir`; the cluster is stopped before it returns. */
 export async function rehearseRollingUpgrade(opts: RollingUpgradeOptions): Promise<RollingUpgradeReport> {
-  const ratePerSec = opts.ratePerSec ?? 50;
-  const streamName = opts.stream ?? rawOrDefault({}, "streamName");
-  const emit = opts.onProgress ?? (() => {});
+  const run: UpgradeRun = {
+    opts,
+    ratePerSec: opts.ratePerSec ?? 50,
+    stream: opts.stream ?? rawOrDefault({}, "streamName"),
+    emit: opts.onProgress ?? (() => {}),
+  };
+  const { fromBin, toBin, skipDown } = checkedBinaries(opts);
+  const cluster = await scriptedCluster(opts, fromBin, toBin);
+  try {
+    await startCluster(cluster, run.emit);
+    const nc = await connectAdmin(run, cluster.target);
+    const leader = await createStream(nc, run.stream);
+    const startedAt = Date.now();
+    const traffic = await startTraffic(run, cluster.target);
+    const ctx: RollContext = { nodes: cluster.nodes, traffic, leader, emit: run.emit };
+    const rolls = await rollUpAndDown(ctx, cluster, skipDown);
+    const stats = await finishTraffic(run, traffic, startedAt);
+    const verified = await verifyAtEnd(run, nc, stats.ackedIds);
+    const report = reportOf(run, cluster, rolls, stats, verified, startedAt);
+    writeFileSync(join(opts.dir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
+    return report;
+  } finally {
+    await run.traffic?.stop().catch(() => undefined);
+    await run.nc?.close().catch(() => undefined);
+    await stopCluster(cluster);
+  }
+}
+
+/** Both binaries with their versions; throws, before anything starts, when the up-roll is refused. */
+function checkedBinaries(opts: RollingUpgradeOptions): {
+  fromBin: RehearsalBinary;
+  toBin: RehearsalBinary;
+  skipDown: string | undefined;
+} {
   const fromBin = rehearsalBinary(opts.fromNatsServer, "--from-nats-server");
   const toBin = rehearsalBinary(opts.toNatsServer, "--to-nats-server");
   const refused = upgradeRefusal(fromBin, toBin, opts.force === true);
   if (refused !== undefined) throw new Error(refused);
   const skipDown = downgradeSkip(fromBin.version, toBin.version, opts.forceDowngrade === true);
+  return { fromBin, toBin, skipDown };
+}
 
-  const from = packageLocalRelease(opts.dir, fromBin.version, fromBin.bin);
-  const to = packageLocalRelease(opts.dir, toBin.version, toBin.bin);
-  const secrets = randomSecrets();
-  const cluster = await createLocalCluster({
-    dir: join(opts.dir, "render"),
-    secrets,
-    ...(opts.hosts === undefined ? {} : { hosts: opts.hosts }),
-    ports: opts.ports ?? "random",
+/** Kept on the run as soon as it is open, so the end closes it even when a later step throws. */
+async function connectAdmin(run: UpgradeRun, target: ConnectionTarget): Promise<NatsConnection> {
+  run.nc = await connectNats({ ...target, reconnect: true, name: "akira-rehearsal-admin" });
+  return run.nc;
+}
+
+/** Creates the R3 stream the traffic publishes to; returns how to ask for its leader ("" for none). */
+async function createStream(nc: NatsConnection, stream: string): Promise<() => Promise<string>> {
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.add({
+    name: stream,
+    subjects: ["akira.cdr.>"],
+    num_replicas: 3,
+    duplicate_window: 120e9,
   });
-  const grace = opts.lameDuckGracePeriod;
-  const nodes = scriptedNodes(cluster, join(opts.dir, "hosts")).map((n) => ({
-    ...n,
-    confText:
-      grace === undefined
-        ? n.confText
-        : n.confText.replace(/^lame_duck_grace_period: .*$/m, `lame_duck_grace_period: "${grace}"`),
-  }));
-  const target = { servers: nodes.map((n) => n.url), user: CLIENT_USER, password: secrets.clientPassword };
-  let nc: NatsConnection | undefined;
-  let traffic: CdrTraffic | undefined;
-  try {
-    const first = await Promise.all(nodes.map((n) => runOn(n, scriptFor(n, from))));
-    first.forEach((r, i) => {
-      if (r.code !== 0) throw new Error(`starting ${nodes[i]?.name} on ${from.version} failed:\n${r.stderr}`);
-    });
-    for (const n of nodes) {
-      await waitFor(
-        async () => ((await monitorGet(n.monitorUrl, "/healthz")).status === 200 ? true : undefined),
-        {
-          timeoutMs: 60_000,
-          what: `${n.name}/healthz`,
-        },
-      );
-    }
-    emit({ phase: "cluster-up", nodes: nodes.map((n) => n.name), version: from.version });
+  return async () => (await jsm.streams.info(stream).catch(() => undefined))?.cluster?.leader ?? "";
+}
 
-    nc = await connectNats({ ...target, reconnect: true, name: "akira-rehearsal-admin" });
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.add({
-      name: streamName,
-      subjects: ["akira.cdr.>"],
-      num_replicas: 3,
-      duplicate_window: 120e9,
-    });
-    const leader = async (): Promise<string> =>
-      (await jsm.streams.info(streamName).catch(() => undefined))?.cluster?.leader ?? "";
+/** Starts the CDR traffic and waits for its first acks, so the first roll already runs under load. */
+async function startTraffic(run: UpgradeRun, target: ConnectionTarget): Promise<CdrTraffic> {
+  const traffic = new CdrTraffic({ target, ratePerSec: run.ratePerSec, consumer: false });
+  run.traffic = traffic;
+  await traffic.start();
+  run.emit({ phase: "traffic-started", ratePerSec: run.ratePerSec });
+  await waitFor(async () => (traffic.stats().acked >= Math.min(run.ratePerSec, 20) ? true : undefined), {
+    timeoutMs: 15_000,
+    what: "the first acks",
+  });
+  return traffic;
+}
 
-    const startedAt = Date.now();
-    traffic = new CdrTraffic({ target, ratePerSec, consumer: false });
-    await traffic.start();
-    emit({ phase: "traffic-started", ratePerSec });
-    const t = traffic;
-    await waitFor(async () => (t.stats().acked >= Math.min(ratePerSec, 20) ? true : undefined), {
-      timeoutMs: 15_000,
-      what: "the first acks",
-    });
-    const ctx: RollContext = { nodes, traffic: t, leader, emit };
-    const up = await rollPhase(ctx, from.version, to);
-    let rollback: RollPhaseReport | { skipped: string };
-    if (!allRolled(up, nodes.length)) rollback = { skipped: "the upgrade did not complete" };
-    else if (skipDown !== undefined) {
-      rollback = { skipped: skipDown };
-      emit({ phase: "roll-skipped", reason: skipDown });
-    } else rollback = await rollPhase(ctx, to.version, from);
+interface Rolls {
+  readonly up: RollPhaseReport;
+  readonly rollback: RollPhaseReport | { skipped: string };
+  /** The upgrade rolled every node, and so did the way down unless the support policy skipped it. */
+  readonly ok: boolean;
+}
 
-    const rollMs = Date.now() - startedAt;
-    await new Promise((r) => setTimeout(r, Math.max(1000, (opts.minDurationSec ?? 0) * 1000 - rollMs)));
-    const minMessages = opts.minMessages ?? 0;
-    const rest = Math.max(0, minMessages - t.stats().published);
-    await waitFor(async () => (t.stats().published >= minMessages ? true : undefined), {
-      timeoutMs: Math.ceil((rest / ratePerSec) * 1000) + 30_000,
-      what: `${minMessages} published CDRs`,
-    });
-    // Pausing first lets every CDR in flight get its final answer (an ack, usually after a retry
-    // across the last restart): stopping straight away would count those as failed.
-    await t.pause();
-    const stats = await t.stop();
-    traffic = undefined;
-    // A stream that cannot be read back is a finding to report (a forced downgrade can leave one).
-    const verified = await verifyStream(nc, streamName, stats.ackedIds).catch((err: Error) => err);
-    const read = verified instanceof Error ? undefined : verified;
-    if (read !== undefined) emit({ phase: "verified", stored: read.stored, lost: read.lost });
-
-    const downOk = "skipped" in rollback ? skipDown !== undefined : allRolled(rollback, nodes.length);
-    const report: RollingUpgradeReport = {
-      ok:
-        allRolled(up, nodes.length) &&
-        downOk &&
-        stats.failed === 0 &&
-        read?.lost === 0 &&
-        read.duplicates === 0,
-      fromVersion: from.version,
-      toVersion: to.version,
-      stream: streamName,
-      ratePerSec,
-      nodes: up.nodes,
-      rollback,
-      totalMs: Date.now() - startedAt,
-      published: stats.published,
-      acked: stats.acked,
-      failedPublishes: stats.failed,
-      failedAttempts: stats.failedAttempts,
-      maxPublishGapMs: stats.maxPublishGapMs,
-      stored: read?.stored ?? null,
-      lost: read?.lost ?? null,
-      duplicates: read?.duplicates ?? null,
-      ...(verified instanceof Error ? { readError: verified.message } : {}),
-    };
-    writeFileSync(join(opts.dir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
-    return report;
-  } finally {
-    await traffic?.stop().catch(() => undefined);
-    await nc?.close().catch(() => undefined);
-    await Promise.all(nodes.map((n) => n.host.stop()));
+/** Rolls every node up, then back down unless the upgrade failed or the way down is skipped. */
+async function rollUpAndDown(
+  ctx: RollContext,
+  releases: { readonly from: LocalRelease; readonly to: LocalRelease },
+  skipDown: string | undefined,
+): Promise<Rolls> {
+  const { from, to } = releases;
+  const up = await rollPhase(ctx, from.version, to);
+  if (!allRolled(up, ctx.nodes.length))
+    return { up, rollback: { skipped: "the upgrade did not complete" }, ok: false };
+  if (skipDown !== undefined) {
+    ctx.emit({ phase: "roll-skipped", reason: skipDown });
+    return { up, rollback: { skipped: skipDown }, ok: true };
   }
+  const rollback = await rollPhase(ctx, to.version, from);
+  return { up, rollback, ok: allRolled(rollback, ctx.nodes.length) };
+}
+
+/**
+ * Keeps the traffic running for its minimum time and count, then stops it. The minimum time counts
+ * from the traffic's start, and the traffic always outlasts the rolls by a second.
+ */
+async function finishTraffic(run: UpgradeRun, traffic: CdrTraffic, startedAt: number): Promise<TrafficStats> {
+  const rollMs = Date.now() - startedAt;
+  await new Promise((r) => setTimeout(r, Math.max(1000, (run.opts.minDurationSec ?? 0) * 1000 - rollMs)));
+  const minMessages = run.opts.minMessages ?? 0;
+  const rest = Math.max(0, minMessages - traffic.stats().published);
+  await waitFor(async () => (traffic.stats().published >= minMessages ? true : undefined), {
+    timeoutMs: Math.ceil((rest / run.ratePerSec) * 1000) + 30_000,
+    what: `${minMessages} published CDRs`,
+  });
+  // Pausing first lets every CDR in flight get its final answer (an ack, usually after a retry
+  // across the last restart): stopping straight away would count those as failed.
+  await traffic.pause();
+  const stats = await traffic.stop();
+  run.traffic = undefined;
+  return stats;
+}
+
+/** The stream read back against the acknowledged ids, or why it could not be read. */
+async function verifyAtEnd(
+  run: UpgradeRun,
+  nc: NatsConnection,
+  ackedIds: Iterable<string>,
+): Promise<VerifyResult | Error> {
+  // A stream that cannot be read back is a finding to report (a forced downgrade can leave one).
+  const verified = await verifyStream(nc, run.stream, ackedIds).catch((err: Error) => err);
+  if (!(verified instanceof Error))
+    run.emit({ phase: "verified", stored: verified.stored, lost: verified.lost });
+  return verified;
+}
+
+/** Every field of {@link REPORT_FILE}; a stream that could not be read back leaves its counts null. */
+function reportOf(
+  run: UpgradeRun,
+  cluster: RollingCluster,
+  rolls: Rolls,
+  stats: TrafficStats,
+  verified: VerifyResult | Error,
+  startedAt: number,
+): RollingUpgradeReport {
+  const read = verified instanceof Error ? undefined : verified;
+  return {
+    ok: rolls.ok && stats.failed === 0 && read?.lost === 0 && read.duplicates === 0,
+    fromVersion: cluster.from.version,
+    toVersion: cluster.to.version,
+    stream: run.stream,
+    ratePerSec: run.ratePerSec,
+    nodes: rolls.up.nodes,
+    rollback: rolls.rollback,
+    totalMs: Date.now() - startedAt,
+    published: stats.published,
+    acked: stats.acked,
+    failedPublishes: stats.failed,
+    failedAttempts: stats.failedAttempts,
+    maxPublishGapMs: stats.maxPublishGapMs,
+    stored: read?.stored ?? null,
+    lost: read?.lost ?? null,
+    duplicates: read?.duplicates ?? null,
+    ...(verified instanceof Error ? { readError: verified.message } : {}),
+  };
 }

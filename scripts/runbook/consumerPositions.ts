@@ -13,7 +13,9 @@
  * more (at least once, never lost), and the result counts them.
  */
 import { type ConsumerConfig, type ConsumerInfo, DeliverPolicy, type NatsConnection } from "nats";
+import { replicaCurrent } from "../../components/jetstream/health";
 import { serverLine } from "../../components/jetstream/serverLines";
+import { waitFor } from "../../components/jetstream/waitFor";
 import { messageId, scanStream } from "./copyMessages";
 
 export type CarriedPosition = {
@@ -177,4 +179,58 @@ export async function carryConsumerPositions(
     carried.push(position);
   }
   return carried;
+}
+
+/** Every durable of `stream` as it is now: configuration and position, to be put back if lost. */
+export async function rememberDurables(nc: NatsConnection, stream: string): Promise<ConsumerInfo[]> {
+  const jsm = await nc.jetstreamManager();
+  return (await jsm.consumers.list(stream).next()).filter((c) => c.config.durable_name);
+}
+
+/**
+ * Checks each remembered durable against the stream: one that is gone, or behind its remembered
+ * ack floor, is created again (same stream, same sequences) right after that floor. Returns the
+ * names put back. A durable that is merely leaderless for a moment is waited for, not replaced.
+ */
+export async function restoreDurables(
+  nc: NatsConnection,
+  stream: string,
+  remembered: readonly ConsumerInfo[],
+  log: (line: string) => void = () => {},
+): Promise<string[]> {
+  const jsm = await nc.jetstreamManager();
+  const putBack: string[] = [];
+  for (const before of remembered) {
+    const name = before.config.durable_name as string;
+    const floor = before.ack_floor.stream_seq;
+    // Judged once its group has a leader and every replica caught up: a follower still
+    // recovering can take over and report another position than the one read too early.
+    const settled = async () => {
+      const info = await jsm.consumers
+        .info(stream, name)
+        .catch((err: { api_error?: { err_code?: number } }) => {
+          if (err.api_error?.err_code === 10014) return null;
+          throw err;
+        });
+      if (info === null || info.cluster === undefined) return info;
+      const followers = info.cluster.replicas ?? [];
+      return info.cluster.leader && followers.every((r) => replicaCurrent(r, Number.POSITIVE_INFINITY))
+        ? info
+        : undefined;
+    };
+    const now = await waitFor(settled, {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: `consumer ${name} of ${stream} with a leader and its replicas current`,
+    });
+    if (now !== null && now.ack_floor.stream_seq >= floor) continue;
+    log(
+      `consumer ${name} ${now === null ? "is gone" : `is back at ack floor ${now.ack_floor.stream_seq}`}; it was at ${floor}: creating it again from sequence ${floor + 1}`,
+    );
+    const config = carriedConfig(before.config, floor + 1, nc.info?.version ?? "");
+    if (now !== null) await jsm.consumers.delete(stream, name);
+    await jsm.consumers.add(stream, config);
+    putBack.push(name);
+  }
+  return putBack;
 }

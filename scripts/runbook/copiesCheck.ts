@@ -20,6 +20,7 @@ import { type StreamCopy, streamCopies } from "../../components/jetstream/peers"
 import { changeReplicas, stepLeaderTo } from "../../components/jetstream/replicas";
 import { streamSnapshotInfo } from "../../components/jetstream/streams";
 import { waitFor } from "../../components/jetstream/waitFor";
+import { rememberDurables, restoreDurables } from "./consumerPositions";
 
 export interface CopiesOptions {
   /** How long a copy may take to be seen equal to the most advanced one. Default 10000 ms. */
@@ -82,11 +83,39 @@ export async function checkAndRepairCopies(
       `no copy of ${stream} agrees with another (${describeCopies(first.last)}): stop here and compare them before going on`,
     );
   }
+  await rebuildCopies(nc, stream, replicas, first.divergent, good[0] as string, opts);
+  const again = await divergentCopies(sysNc, stream, replicas, opts);
+  if (again.divergent.length > 0) {
+    throw new AkiraNatsError(
+      "copies-diverge",
+      `copies of ${stream} still disagree after rebuilding ${first.divergent.join(", ")}: ${describeCopies(again.last)}`,
+    );
+  }
+  opts.log?.(`copies agree again: ${describeCopies(again.last)}`);
+  return { repaired: first.divergent };
+}
+
+/**
+ * Rebuilds `peers`' copies from the leader: leadership moved to `keep` first when one of them
+ * leads, each removed from the group, the stream scaled down to the peers left and back up, so the
+ * meta leader places the replicas again and they catch up from nothing.
+ */
+export async function rebuildCopies(
+  nc: NatsConnection,
+  stream: string,
+  replicas: number,
+  peers: readonly string[],
+  keep: string,
+  opts: { readonly repairTimeoutMs: number; readonly log?: (line: string) => void },
+): Promise<void> {
   const deadline = Date.now() + opts.repairTimeoutMs;
-  for (const peer of first.divergent) {
+  // A rebuilt copy has been seen to take a durable's state with it (2.9, a copy that diverged):
+  // remembered here, each is checked afterwards and put back where it was if it went missing.
+  const durables = await rememberDurables(nc, stream);
+  for (const peer of peers) {
     const leader = (await streamSnapshotInfo(nc, stream)).cluster?.leader;
     if (leader === peer) {
-      await stepLeaderTo(nc, stream, good[0] as string, {
+      await stepLeaderTo(nc, stream, keep, {
         deadline,
         maxStepdowns: 10,
         onProgress: (p) => opts.log?.(p.message),
@@ -103,24 +132,29 @@ export async function checkAndRepairCopies(
   }
   // With no spare server, the group now lacks the removed peer(s): scale down to the peers left
   // and back up, so the meta leader places the replica again and it catches up from nothing.
-  const left = replicas - first.divergent.length;
-  const step = {
+  const left = replicas - peers.length;
+  const step = () => ({
     timeoutMs: Math.max(1000, deadline - Date.now()),
     canary: false,
     onProgress: (p: { message: string }) => opts.log?.(p.message),
-  };
-  await waitPeersAtMost(nc, stream, left, deadline);
-  await changeReplicas(nc, stream, left, step);
-  await changeReplicas(nc, stream, replicas, { ...step, timeoutMs: Math.max(1000, deadline - Date.now()) });
-  const again = await divergentCopies(sysNc, stream, replicas, opts);
-  if (again.divergent.length > 0) {
-    throw new AkiraNatsError(
-      "copies-diverge",
-      `copies of ${stream} still disagree after rebuilding ${first.divergent.join(", ")}: ${describeCopies(again.last)}`,
+  });
+  // 2.9 takes the peer out even when it cannot place a replacement; 2.15 refuses and keeps it.
+  // Then every follower is rebuilt from `keep` instead: down to one copy there, and back up.
+  const removed = await waitPeersAtMost(nc, stream, left, Math.min(deadline, Date.now() + 10_000))
+    .then(() => true)
+    .catch(() => false);
+  if (removed) {
+    await changeReplicas(nc, stream, left, step());
+  } else {
+    opts.log?.(
+      `nats-server kept ${peers.join(", ")} in ${stream}'s group (no spare server): rebuilding every follower from ${keep}`,
     );
+    await changeReplicas(nc, stream, 1, { ...step(), keepPeer: keep });
   }
-  opts.log?.(`copies agree again: ${describeCopies(again.last)}`);
-  return { repaired: first.divergent };
+  await changeReplicas(nc, stream, replicas, step());
+  const restored = await restoreDurables(nc, stream, durables, opts.log);
+  if (restored.length > 0)
+    opts.log?.(`durable consumers put back at their positions: ${restored.join(", ")}`);
 }
 
 /** Waits until the stream's group has at most `n` peers (the removal took effect). */

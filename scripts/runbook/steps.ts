@@ -134,105 +134,121 @@ function resumePoint<C>(journal: Journal, steps: readonly Step<C>[], procedure: 
   return done.length;
 }
 
+/** What one run keeps while its steps go: results so far and every output a later step may read. */
+interface RunState {
+  readonly outputs: Map<string, JsonValue | undefined>;
+  readonly results: StepResult[];
+}
+
+/** Takes over the journal's done steps (their outputs included); returns where to go on. */
+function resumeFromJournal<C>(opts: RunOptions<C>, state: RunState, now: () => number): number {
+  const { journal, steps } = opts;
+  if (!opts.resume || journal === undefined) return 0;
+  const start = resumePoint(journal, steps, opts.procedure);
+  for (const step of steps.slice(0, start)) {
+    const output = journal.output(step.name);
+    state.outputs.set(step.name, output);
+    const entry = journal.entries.find((e) => e.name === step.name);
+    state.results.push({
+      name: step.name,
+      status: "resumed",
+      ok: true,
+      startedAt: entry === undefined ? now() : Date.parse(entry.startedAt),
+      durationMs: entry?.durationMs ?? 0,
+      output,
+    });
+  }
+  return start;
+}
+
+/** The step's view of the run: earlier outputs by key, and its progress lines. */
+function stepRun<C>(step: Step<C>, state: RunState, reporter: StepReporter | undefined): StepRun {
+  return {
+    output<T extends StepOutput>(earlier: StepKey<T>): T {
+      if (!state.outputs.has(earlier.name)) {
+        throw new Error(`step ${step.name} needs the output of step ${earlier.name}, which has not run`);
+      }
+      // The journal holds what this key's step returned: the one place its type is taken on trust.
+      return state.outputs.get(earlier.name) as T;
+    },
+    log(line: string) {
+      reporter?.stepLog?.(step as Step<unknown>, line);
+    },
+  };
+}
+
+/** Precondition, action, check: the step's result, or its failure named by the phase that failed. */
+async function runOne<C>(
+  step: Step<C>,
+  ctx: C,
+  run: StepRun,
+): Promise<{ output: JsonValue | undefined } | { error: string }> {
+  let phase = "precondition";
+  try {
+    await step.precondition?.(ctx, run);
+    phase = "action";
+    const output = await step.action(ctx, run);
+    phase = "check";
+    await step.check?.(ctx, output, run);
+    return { output };
+  } catch (err) {
+    const reason = (err as Error).message;
+    return { error: phase === "action" ? reason : `${phase} failed: ${reason}` };
+  }
+}
+
+/** A step that ran ends in the results, the journal (for --resume) and the reporter alike. */
+function settle<C>(
+  opts: RunOptions<C>,
+  state: RunState,
+  i: number,
+  result: StepResult & { status: "done" | "failed" },
+): void {
+  state.results.push(result);
+  opts.journal?.record({
+    name: result.name,
+    status: result.status,
+    startedAt: new Date(result.startedAt).toISOString(),
+    durationMs: result.durationMs,
+    ...(result.output === undefined ? {} : { output: result.output }),
+    ...(result.error === undefined ? {} : { error: result.error }),
+  });
+  opts.reporter?.stepEnd?.(i, opts.steps.length, opts.steps[i] as Step<unknown>, result);
+}
+
 export async function runSteps<C>(opts: RunOptions<C>): Promise<ProcedureResult> {
   const now = opts.now ?? Date.now;
-  const { steps, journal, reporter } = opts;
-  const outputs = new Map<string, JsonValue | undefined>();
-  const results: StepResult[] = [];
-  let start = 0;
-  if (opts.resume && journal !== undefined) {
-    start = resumePoint(journal, steps, opts.procedure);
-    for (const step of steps.slice(0, start)) {
-      const output = journal.output(step.name);
-      outputs.set(step.name, output);
-      const entry = journal.entries.find((e) => e.name === step.name);
-      results.push({
-        name: step.name,
-        status: "resumed",
-        ok: true,
-        startedAt: entry === undefined ? now() : Date.parse(entry.startedAt),
-        durationMs: entry?.durationMs ?? 0,
-        output,
-      });
-    }
-  }
-  reporter?.planned?.(opts.procedure, steps as readonly Step<unknown>[]);
-
-  // A step that ran ends in the results, the journal (for --resume) and the reporter alike.
-  const settle = (i: number, step: Step<C>, result: StepResult & { status: "done" | "failed" }) => {
-    results.push(result);
-    journal?.record({
-      name: result.name,
-      status: result.status,
-      startedAt: new Date(result.startedAt).toISOString(),
-      durationMs: result.durationMs,
-      ...(result.output === undefined ? {} : { output: result.output }),
-      ...(result.error === undefined ? {} : { error: result.error }),
-    });
-    reporter?.stepEnd?.(i, steps.length, step as Step<unknown>, result);
-  };
+  const { steps, reporter, procedure } = opts;
+  const state: RunState = { outputs: new Map(), results: [] };
+  const start = resumeFromJournal(opts, state, now);
+  reporter?.planned?.(procedure, steps as readonly Step<unknown>[]);
   const finish = (result: ProcedureResult): ProcedureResult => {
     reporter?.finished?.(result);
     return result;
   };
-
   for (let i = start; i < steps.length; i++) {
     const step = steps[i] as Step<C>;
-    const run: StepRun = {
-      output<T extends StepOutput>(earlier: StepKey<T>): T {
-        if (!outputs.has(earlier.name)) {
-          throw new Error(`step ${step.name} needs the output of step ${earlier.name}, which has not run`);
-        }
-        // The journal holds what this key's step returned: the one place its type is taken on trust.
-        return outputs.get(earlier.name) as T;
-      },
-      log(line: string) {
-        reporter?.stepLog?.(step as Step<unknown>, line);
-      },
-    };
     reporter?.stepStart?.(i, steps.length, step as Step<unknown>);
     const startedAt = now();
-    let output: JsonValue | undefined;
-    let phase = "precondition";
-    try {
-      await step.precondition?.(opts.ctx, run);
-      phase = "action";
-      output = await step.action(opts.ctx, run);
-      phase = "check";
-      await step.check?.(opts.ctx, output, run);
-    } catch (err) {
-      const reason = (err as Error).message;
-      const message = phase === "action" ? reason : `${phase} failed: ${reason}`;
-      settle(i, step, {
-        name: step.name,
-        status: "failed",
-        ok: false,
-        startedAt,
-        durationMs: now() - startedAt,
-        error: message,
-      });
+    const r = await runOne(step, opts.ctx, stepRun(step, state, reporter));
+    const timing = { name: step.name, startedAt, durationMs: now() - startedAt };
+    if ("error" in r) {
+      settle(opts, state, i, { ...timing, status: "failed", ok: false, error: r.error });
       return finish({
         ok: false,
-        procedure: opts.procedure,
-        steps: results,
-        failure: { step: step.name, message },
+        procedure,
+        steps: state.results,
+        failure: { step: step.name, message: r.error },
       });
     }
-    outputs.set(step.name, output);
-    settle(i, step, {
-      name: step.name,
-      status: "done",
-      ok: true,
-      startedAt,
-      durationMs: now() - startedAt,
-      output,
-    });
+    state.outputs.set(step.name, r.output);
+    settle(opts, state, i, { ...timing, status: "done", ok: true, output: r.output });
     if (opts.stopAfter === step.name && i < steps.length - 1) {
-      return finish({ ok: true, procedure: opts.procedure, steps: results });
+      return finish({ ok: true, procedure, steps: state.results });
     }
   }
-  journal?.markFinished();
-  return finish({ ok: true, procedure: opts.procedure, steps: results });
+  opts.journal?.markFinished();
+  return finish({ ok: true, procedure, steps: state.results });
 }
 
 /**

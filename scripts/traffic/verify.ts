@@ -2,10 +2,10 @@
  * Proof of "no CDR lost": read the whole stream back with an ephemeral pull consumer (headers only, so
  * a million messages cost no payload traffic) and check that every acknowledged id is stored, once.
  */
-import type { NatsConnection } from "nats";
+import type { JetStreamManager, NatsConnection, StreamInfo } from "nats";
 import { StreamNotFoundError } from "../../components/jetstream/errors";
 import { idleWatchdog } from "../../components/jetstream/idleWatchdog";
-import { retryTransient } from "../../components/jetstream/waitFor";
+import { retryTransient, type WaitOptions } from "../../components/jetstream/waitFor";
 import { IdTally } from "./idTally";
 
 /** How long the stream's API may stay silent after a restart before the read counts as failed. */
@@ -36,6 +36,21 @@ export interface VerifyOptions {
   readonly filterSubject?: string;
 }
 
+/** What one read of a stream needs: the stream, its API, and how long the API may stay silent. */
+interface StreamRead {
+  readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
+  readonly stream: string;
+  readonly opts: VerifyOptions;
+  readonly settle: WaitOptions;
+}
+
+interface ReadBack {
+  readonly tally: IdTally;
+  readonly stored: number;
+  readonly withoutId: number;
+}
+
 /** Reads `stream` from its first to its current last sequence and counts against `ackedIds`. */
 export async function verifyStream(
   nc: NatsConnection,
@@ -47,73 +62,106 @@ export async function verifyStream(
   // even getting the manager asks the API (its account info) first.
   const settle = { timeoutMs: API_SETTLE_MS, what: `JetStream API for ${stream}` };
   const jsm = await retryTransient(() => nc.jetstreamManager(), settle);
-  const info = await retryTransient(() => jsm.streams.info(stream), settle).catch(
+  const r: StreamRead = { nc, jsm, stream, opts, settle };
+  const info = await streamInfo(r);
+  const { first_seq: firstSeq, last_seq: lastSeq } = info.state;
+  const messages = await messagesToRead(r, info);
+  const back =
+    messages > 0
+      ? await readBack(r, messages, firstSeq, lastSeq)
+      : { tally: new IdTally(), stored: 0, withoutId: 0 };
+  const { lost, lostSample } = lostIds(ackedIds, back.tally);
+  const { stored, tally, withoutId } = back;
+  return { stored, lost, duplicates: tally.duplicates, withoutId, lostSample, firstSeq, lastSeq };
+}
+
+/** 10059 is the server's "stream not found": callers tell a missing stream from a failed read. */
+async function streamInfo(r: StreamRead): Promise<StreamInfo> {
+  return retryTransient(() => r.jsm.streams.info(r.stream), r.settle).catch(
     (err: { api_error?: { err_code?: number } }) => {
-      if (err.api_error?.err_code === 10059) throw new StreamNotFoundError(stream);
+      if (err.api_error?.err_code === 10059) throw new StreamNotFoundError(r.stream);
       throw err;
     },
   );
-  const { first_seq: firstSeq, last_seq: lastSeq } = info.state;
-  const messages =
-    opts.filterSubject === undefined
-      ? info.state.messages
-      : Object.values(
-          (
-            await retryTransient(
-              () => jsm.streams.info(stream, { subjects_filter: opts.filterSubject }),
-              settle,
-            )
-          ).state.subjects ?? {},
-        ).reduce((a, b) => a + b, 0);
+}
+
+/** The stream's message count, or with a filter the messages on the filtered subjects. */
+async function messagesToRead(r: StreamRead, info: StreamInfo): Promise<number> {
+  const filter = r.opts.filterSubject;
+  if (filter === undefined) return info.state.messages;
+  const filtered = await retryTransient(
+    () => r.jsm.streams.info(r.stream, { subjects_filter: filter }),
+    r.settle,
+  );
+  return Object.values(filtered.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+}
+
+/** Reads every message up to `lastSeq` (or until nothing is pending), headers only. */
+async function readBack(
+  r: StreamRead,
+  messages: number,
+  firstSeq: number,
+  lastSeq: number,
+): Promise<ReadBack> {
+  const name = await addReadConsumer(r);
+  const consumer = await retryTransient(() => r.nc.jetstream().consumers.get(r.stream, name), r.settle);
+  // Short pulls: right after a node restart a pull was seen to sit out its whole expiry (30 s by
+  // default) before the next one was sent; with 2 s that costs at most 2 s.
+  const iter = await consumer.consume({ max_messages: 1000, expires: 2000, idle_heartbeat: 1000 });
+  const idleTimeoutMs = r.opts.idleTimeoutMs ?? 30_000;
+  const watchdog = idleWatchdog(iter, idleTimeoutMs);
   const tally = new IdTally();
   let stored = 0;
   let withoutId = 0;
-  if (messages > 0) {
-    // A plain ephemeral pull consumer rather than nats.js's ordered one: that one stays behind on
-    // the server after stop() until its inactive threshold, and shows up in the stream's count.
-    const { AckPolicy, DeliverPolicy } = await import("nats");
-    const name = `akira-verify-${crypto.randomUUID().slice(0, 8)}`;
-    await retryTransient(
-      () =>
-        jsm.consumers.add(stream, {
-          name,
-          ack_policy: AckPolicy.None,
-          deliver_policy: DeliverPolicy.All,
-          headers_only: true,
-          mem_storage: true,
-          num_replicas: 1,
-          inactive_threshold: 60_000_000_000,
-          ...(opts.filterSubject === undefined ? {} : { filter_subject: opts.filterSubject }),
-        }),
-      settle,
-    );
-    const consumer = await retryTransient(() => nc.jetstream().consumers.get(stream, name), settle);
-    // Short pulls: right after a node restart a pull was seen to sit out its whole expiry (30 s by
-    // default) before the next one was sent; with 2 s that costs at most 2 s.
-    const iter = await consumer.consume({ max_messages: 1000, expires: 2000, idle_heartbeat: 1000 });
-    const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
-    const watchdog = idleWatchdog(iter, idleTimeoutMs);
-    try {
-      for await (const m of iter) {
-        watchdog.touch();
-        stored++;
-        const id = m.headers?.get("Nats-Msg-Id") ?? "";
-        if (id === "") withoutId++;
-        else tally.add(id);
-        // Messages published while this runs are read too, until the consumer has nothing pending.
-        if (m.seq >= lastSeq || m.info.pending === 0) break;
-      }
-    } finally {
-      watchdog.clear();
-      iter.stop();
-      await jsm.consumers.delete(stream, name).catch(() => false);
+  try {
+    for await (const m of iter) {
+      watchdog.touch();
+      stored++;
+      const id = m.headers?.get("Nats-Msg-Id") ?? "";
+      if (id === "") withoutId++;
+      else tally.add(id);
+      // Messages published while this runs are read too, until the consumer has nothing pending.
+      if (m.seq >= lastSeq || m.info.pending === 0) break;
     }
-    if (watchdog.fired) {
-      throw new Error(
-        `verify ${stream}: no message for ${idleTimeoutMs} ms after ${stored} of ${messages} (sequence ${firstSeq}–${lastSeq}): is the stream leaderless?`,
-      );
-    }
+  } finally {
+    watchdog.clear();
+    iter.stop();
+    await r.jsm.consumers.delete(r.stream, name).catch(() => false);
   }
+  if (watchdog.fired) {
+    throw new Error(
+      `verify ${r.stream}: no message for ${idleTimeoutMs} ms after ${stored} of ${messages} (sequence ${firstSeq}–${lastSeq}): is the stream leaderless?`,
+    );
+  }
+  return { tally, stored, withoutId };
+}
+
+/**
+ * A plain ephemeral pull consumer rather than nats.js's ordered one: that one stays behind on
+ * the server after stop() until its inactive threshold, and shows up in the stream's count.
+ */
+async function addReadConsumer(r: StreamRead): Promise<string> {
+  const { AckPolicy, DeliverPolicy } = await import("nats");
+  const name = `akira-verify-${crypto.randomUUID().slice(0, 8)}`;
+  await retryTransient(
+    () =>
+      r.jsm.consumers.add(r.stream, {
+        name,
+        ack_policy: AckPolicy.None,
+        deliver_policy: DeliverPolicy.All,
+        headers_only: true,
+        mem_storage: true,
+        num_replicas: 1,
+        inactive_threshold: 60_000_000_000,
+        ...(r.opts.filterSubject === undefined ? {} : { filter_subject: r.opts.filterSubject }),
+      }),
+    r.settle,
+  );
+  return name;
+}
+
+/** Acknowledged ids the read did not find: how many, and the first ten for the report. */
+function lostIds(ackedIds: Iterable<string>, tally: IdTally): { lost: number; lostSample: string[] } {
   let lost = 0;
   const lostSample: string[] = [];
   for (const id of ackedIds) {
@@ -121,5 +169,5 @@ export async function verifyStream(
     lost++;
     if (lostSample.length < 10) lostSample.push(id);
   }
-  return { stored, lost, duplicates: tally.duplicates, withoutId, lostSample, firstSeq, lastSeq };
+  return { lost, lostSample };
 }
