@@ -86,7 +86,7 @@ export async function gracefulHandOff(
   }
   if ((await metaGroup(sysNc)).leader === node) {
     say(`stepping ${node} down as JetStream meta leader`);
-    await sysNc.request("$JS.API.META.LEADER.STEPDOWN", new Uint8Array(), { timeout: 5000 });
+    await jsApiRequest(sysNc, "$JS.API.META.LEADER.STEPDOWN", undefined, { timeoutMs: 5000 });
     await until("a new meta leader", async () => {
       const l = (await metaGroup(sysNc).catch(() => undefined))?.leader;
       return l !== undefined && l !== node;

@@ -199,6 +199,7 @@ export async function restoreDurables(
   log: (line: string) => void = () => {},
 ): Promise<string[]> {
   const jsm = await nc.jetstreamManager();
+  const streamReplicas = (await jsm.streams.info(stream)).config.num_replicas;
   const putBack: string[] = [];
   for (const before of remembered) {
     const name = before.config.durable_name as string;
@@ -214,7 +215,12 @@ export async function restoreDurables(
         });
       if (info === null || info.cluster === undefined) return info;
       const followers = info.cluster.replicas ?? [];
-      return info.cluster.leader && followers.every((r) => replicaCurrent(r, Number.POSITIVE_INFINITY))
+      // Also once its group has every copy: a copy placed later can win an election with nothing
+      // in it (seen on 2.9.10, the durable then back at ack floor 0).
+      const copies = before.config.num_replicas || streamReplicas;
+      return info.cluster.leader &&
+        1 + followers.length === copies &&
+        followers.every((r) => replicaCurrent(r, Number.POSITIVE_INFINITY))
         ? info
         : undefined;
     };
