@@ -54,6 +54,46 @@ export function assertNatsServerInstalled(bin = natsServerBin()): string {
 
 /** A free TCP port on `host`, as the kernel hands it out. */
 export async function freePort(host: string): Promise<number> {
+  // Below the kernel's ephemeral range: a port the OS hands out for "port 0" is also what it hands
+  // to outgoing connections, so one can be taken between this check and nats-server's bind (seen:
+  // "bind: address already in use" on a monitor port).
+  const [low] = ephemeralPortRange();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * Math.max(1, low - 10_000));
+    if (await canListen(host, port)) return port;
+  }
+  return listenAnyPort(host);
+}
+
+/** The kernel's range for outgoing connections' ports (Linux default 32768–60999). */
+function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && (low as number) > 10_000)
+      return [low as number, high as number];
+  } catch {
+    // Not Linux, or no /proc: the usual range.
+  }
+  return [32_768, 60_999];
+}
+
+async function canListen(host: string, port: number): Promise<boolean> {
+  const server = createServer();
+  try {
+    server.listen(port, host);
+    await once(server, "listening");
+    server.close();
+    await once(server, "close");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function listenAnyPort(host: string): Promise<number> {
   const server = createServer();
   server.listen(0, host);
   await once(server, "listening");
