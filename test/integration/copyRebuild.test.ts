@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { AckPolicy, DeliverPolicy } from "nats";
 import { connectNats } from "../../components/jetstream/connection";
 import { serverLine } from "../../components/jetstream/serverLines";
+import { retryTransient } from "../../components/jetstream/waitFor";
 import { rememberDurables, restoreDurables } from "../../scripts/runbook/consumerPositions";
 import { rebuildCopies } from "../../scripts/runbook/copiesCheck";
 import { startCluster, startPilot } from "../helpers/testServers";
@@ -21,7 +22,11 @@ test("rebuilding the copy on the durable's leader: the durable keeps its positio
   });
   t.after(() => nc.close());
   const jsm = await nc.jetstreamManager();
-  await jsm.streams.add({ name: "REBUILT", subjects: ["rebuilt.>"], num_replicas: 3 });
+  // Right after the cluster formed the JetStream API can still answer "no responders" (503).
+  await retryTransient(() => jsm.streams.add({ name: "REBUILT", subjects: ["rebuilt.>"], num_replicas: 3 }), {
+    timeoutMs: 20_000,
+    what: "creating REBUILT",
+  });
   const js = nc.jetstream();
   for (let i = 1; i <= 200; i++)
     await js.publish("rebuilt.cdr", new TextEncoder().encode(`${i}`), { msgID: `cdr-${i}` });
