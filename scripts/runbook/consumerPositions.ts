@@ -43,7 +43,10 @@ interface Resume {
 }
 
 /** The source's durables and where each resumes. Ephemeral consumers belong to live clients: left. */
-async function sourcePositions(src: NatsConnection, stream: string): Promise<Resume[]> {
+async function sourcePositions(
+  src: NatsConnection,
+  stream: string,
+): Promise<{ resumes: Resume[]; lastSeq: number }> {
   const jsm = await src.jetstreamManager();
   const consumers = (await jsm.consumers.list(stream).next()).filter((c) => c.config.durable_name);
   const lastSeq = (await jsm.streams.info(stream)).state.last_seq;
@@ -52,7 +55,7 @@ async function sourcePositions(src: NatsConnection, stream: string): Promise<Res
     const floor = info.ack_floor.stream_seq;
     resumes.push({ info, ...(floor < lastSeq ? { nextId: await firstIdFrom(src, stream, floor + 1) } : {}) });
   }
-  return resumes;
+  return { resumes, lastSeq };
 }
 
 /** The id of the first message at or after `seq` (a floor's next may be deleted or expired). */
@@ -137,10 +140,8 @@ export async function carryConsumerPositions(
   stream: string,
   log: (line: string) => void = () => {},
 ): Promise<CarriedPosition[]> {
-  const resumes = await sourcePositions(src, stream);
+  const { resumes, lastSeq: srcLast } = await sourcePositions(src, stream);
   if (resumes.length === 0) return [];
-  const srcJsm = await src.jetstreamManager();
-  const srcLast = (await srcJsm.streams.info(stream)).state.last_seq;
   // "Acknowledged all" resumes after the source's last message, found at the destination by id.
   const lastId = srcLast > 0 ? await firstIdFrom(src, stream, srcLast) : undefined;
   const wanted = new Set([
